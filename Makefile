@@ -1,0 +1,47 @@
+# gluon_notes: `make demo` trains softmax regression on real Fashion-MNIST, `make test` runs the suite.
+# Both create .venv, install the pinned stack (through constraints.txt) and obtain the data first.
+# GPU users: make MXNET=mxnet-cu117==1.9.1 demo
+PYTHON ?= python3
+VENV   ?= .venv
+MXNET  ?= mxnet==1.9.1
+BIN     = $(VENV)/bin
+PIP     = $(BIN)/python -m pip --disable-pip-version-check
+STAMP   = $(VENV)/.installed
+DEB_DATA = /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install data demo test test-fast bench bench-pipeline clean
+.DEFAULT_GOAL := demo
+
+$(STAMP): setup.cfg constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -c constraints.txt "$(MXNET)" -e ".[book,test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's dataset-fashion-mnist holds the official files; without apt, `gluon-notes data` downloads them.
+data: install
+	@if [ ! -f $(DEB_DATA) ] && command -v apt-get >/dev/null; then \
+	  ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist >/dev/null ) \
+	  || echo "note: could not install dataset-fashion-mnist with apt-get; gluon-notes will download the data"; \
+	fi
+	$(BIN)/gluon-notes data
+
+demo: data
+	$(BIN)/gluon-notes run softmax --out runs/softmax
+
+test: data
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not realdata"
+
+bench: data
+	$(BIN)/gluon-notes bench --out runs/bench
+
+bench-pipeline: data
+	$(BIN)/python -m gluon_notes.bench_pipeline
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,36 @@
+"""gluon_notes: runnable, tested MXNet Gluon code for Dive into Deep Learning (1st ed., MXNet).
+
+Importing the package checks the stack first, because mxnet 1.9.1 fails in obscure ways on
+numpy >= 1.24 (``np.bool``) and on Pythons it was never built for.
+"""
+import sys
+
+__version__ = "0.1.0"
+
+SUPPORTED_STACK = ("Python 3.8-3.11 with numpy 1.23.x (<1.24) and mxnet 1.9.1 "
+                   "(install with `make install`, or `pip install -c constraints.txt -e .[cpu]`)")
+
+
+def _check_stack():
+    """Raise ImportError with one sentence when Python or numpy cannot run mxnet 1.9.1."""
+    if not (3, 8) <= sys.version_info[:2] <= (3, 11):
+        raise ImportError("gluon_notes needs %s; this is Python %d.%d."
+                          % (SUPPORTED_STACK, *sys.version_info[:2]))
+    import numpy
+    major, minor = (int(p) for p in numpy.__version__.split(".")[:2])
+    if (major, minor) >= (1, 24):
+        raise ImportError("gluon_notes needs %s; numpy %s is installed, and mxnet 1.9.1 breaks "
+                          "on numpy >= 1.24." % (SUPPORTED_STACK, numpy.__version__))
+    try:
+        import mxnet  # noqa: F401
+    except ImportError as err:
+        raise ImportError("gluon_notes needs %s; mxnet could not be imported (%s)."
+                          % (SUPPORTED_STACK, err)) from None
+
+
+_check_stack()
+
+from .errors import GluonNotesError  # noqa: E402
+from .context import try_gpu, try_all_gpus, parse_ctx  # noqa: E402
+
+__all__ = ["GluonNotesError", "try_gpu", "try_all_gpus", "parse_ctx", "__version__"]

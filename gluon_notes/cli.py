@@ -1,0 +1,75 @@
+"""``gluon-notes``: list and run chapter scripts, check the data, benchmark hybridize.
+
+Errors the user can fix are printed as one sentence, with exit status 2 and no traceback.
+"""
+import sys
+
+from . import __version__
+from .errors import GluonNotesError
+
+USAGE = """gluon-notes list                  chapters and what each shows
+gluon-notes run CHAPTER [options] run one (see `gluon-notes run CHAPTER --help`)
+gluon-notes data [--root DIR]     find and verify Fashion-MNIST
+gluon-notes bench [options]       hybridized vs imperative speed"""
+
+
+def _list(argv):
+    from .chapters import list_chapters, summary
+    for cid in list_chapters():
+        print("%-22s %s" % (cid, summary(cid)))
+    return 0
+
+
+def _run(argv):
+    from .chapters import get_chapter
+    if not argv or argv[0].startswith("-"):
+        raise GluonNotesError("name a chapter: gluon-notes run CHAPTER (see `gluon-notes list`).")
+    get_chapter(argv[0]).main(argv[1:])
+    return 0
+
+
+def _data(argv):
+    from .chapters._common import ArgumentParser
+    from .data import find_fashion_mnist, load_fashion_mnist
+    p = ArgumentParser(prog="gluon-notes data", description="find and verify Fashion-MNIST")
+    p.add_argument("--root", help="folder with the four idx .gz files")
+    args = p.parse_args(argv)
+    folder = find_fashion_mnist(args.root)
+    for split in ("train", "test"):
+        X, _ = load_fashion_mnist(split, args.root)
+        print("%s: %d images verified in %s" % (split, X.shape[0], folder))
+    return 0
+
+
+def _bench(argv):
+    from . import bench
+    return bench.main(argv) or 0
+
+
+COMMANDS = {"list": _list, "run": _run, "data": _data, "bench": _bench}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage:\n" + USAGE)
+        return 0 if argv else 2
+    if argv[0] == "--version":
+        print("gluon-notes " + __version__)
+        return 0
+    command = COMMANDS.get(argv[0])
+    try:
+        if command is None:
+            raise GluonNotesError("unknown command %r; use one of: %s."
+                                  % (argv[0], ", ".join(COMMANDS)))
+        return command(argv[1:])
+    except GluonNotesError as err:
+        print("gluon-notes: error: %s" % err, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gluon-notes: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

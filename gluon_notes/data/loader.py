@@ -1,0 +1,104 @@
+"""Mini-batches from arrays already in memory, with no per-sample Python work.
+
+``ArrayLoader`` replaces ``gluon.data.DataLoader`` + ``transform_first(ToTensor())``: a split is
+converted once, each epoch draws one permutation, and a batch is one ``take`` (plus one bilinear
+resize of the whole batch for the CNN chapters).
+"""
+import math
+
+import numpy as np
+from mxnet import nd
+
+from ..errors import DataError, GluonNotesError
+
+
+class ArrayLoader:
+    """Iterate over ``(X, y)`` mini-batches of in-memory NDArrays (book: ``data_iter``).
+
+    Parameters
+    ----------
+    X, y : NDArray
+        Features ``(N, ...)`` and labels ``(N, ...)``.
+    batch_size : int
+        Samples per batch; the last batch is smaller unless ``last_batch='discard'``.
+    shuffle : bool
+        Draw a new permutation (from numpy's global RNG) every epoch.
+    resize : int or (int, int), optional
+        Bilinear resize of NCHW image batches to this height and width.
+    last_batch : {'keep', 'discard'}
+
+    Examples
+    --------
+    >>> X, y = nd.arange(10).reshape(5, 2), nd.arange(5)
+    >>> [len(yb) for _, yb in ArrayLoader(X, y, batch_size=2)]
+    [2, 2, 1]
+    """
+
+    def __init__(self, X, y, batch_size, shuffle=False, resize=None, last_batch="keep"):
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise GluonNotesError("batch_size must be a positive integer, got %r." % (batch_size,))
+        if len(X) != len(y):
+            raise DataError("X has %d samples but y has %d; give one label per sample."
+                            % (len(X), len(y)))
+        if last_batch not in ("keep", "discard"):
+            raise GluonNotesError("last_batch must be 'keep' or 'discard', got %r." % (last_batch,))
+        if resize is not None:
+            resize = (resize, resize) if isinstance(resize, int) else tuple(resize)
+            if X.ndim != 4:
+                raise DataError("resize needs NCHW images, but X has shape %s." % (X.shape,))
+        self.X, self.y, self.batch_size = X, y, batch_size
+        self.shuffle, self.resize, self.last_batch = shuffle, resize, last_batch
+
+    def __len__(self):
+        n = len(self.X) / self.batch_size
+        return math.floor(n) if self.last_batch == "discard" else math.ceil(n)
+
+    @property
+    def num_examples(self):
+        """Samples served per epoch."""
+        return min(len(self) * self.batch_size, len(self.X))
+
+    def __iter__(self):
+        n, bs = len(self.X), self.batch_size
+        perm = None
+        if self.shuffle:  # one host-to-device copy per epoch
+            perm = nd.array(np.random.permutation(n), ctx=self.X.context, dtype="int32")
+        for i in range(len(self)):
+            lo, hi = i * bs, min((i + 1) * bs, n)
+            if perm is None:
+                X, y = self.X[lo:hi], self.y[lo:hi]
+            else:
+                idx = perm[lo:hi]
+                X, y = nd.take(self.X, idx), nd.take(self.y, idx)
+            if self.resize is not None:
+                X = nd.contrib.BilinearResize2D(X, height=self.resize[0], width=self.resize[1])
+            yield X, y  # (B, C, H, W), (B,)
+
+
+def load_data_fashion_mnist(batch_size, resize=None, root=None, limit=None, shuffle_train=True):
+    """Return ``(train_iter, test_iter)`` over Fashion-MNIST (book section 3.5).
+
+    Parameters
+    ----------
+    batch_size : int
+    resize : int, optional
+        Image side after resizing (96 or 224 for the CNN chapters), done on whole batches.
+    root : str, optional
+        Folder with the four idx files; by default the usual places are searched.
+    limit : int, optional
+        Use only the first ``limit`` samples of each split (quick CPU runs of big models).
+    """
+    from .fashion_mnist import load_fashion_mnist
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise GluonNotesError("limit must be a positive integer, got %r." % (limit,))
+    iters = []
+    for split, shuffle in (("train", shuffle_train), ("test", False)):
+        X, y = load_fashion_mnist(split, root)
+        if limit is not None:
+            X, y = X[:limit], y[:limit]
+        iters.append(ArrayLoader(X, y, batch_size, shuffle=shuffle, resize=resize))
+    return tuple(iters)
+
+
+
+__all__ = ["ArrayLoader", "load_data_fashion_mnist"]
