@@ -61,6 +61,22 @@ def prepare_net(net, ctx, init=None):
     return net
 
 
+def check_net_ctx(net, ctx=None):
+    """Return ``ctx`` as a list (default: where the net's parameters are), after checking that
+    every initialized parameter lives on exactly those devices."""
+    ready = [p for p in net.collect_params().values() if _param_state(p) == "ready"]
+    if ctx is None:
+        return ready[0].list_ctx() if ready else as_ctx_list(None)
+    ctx = as_ctx_list(ctx)
+    for p in ready:
+        if set(p.list_ctx()) != set(ctx):
+            raise GluonNotesError(
+                "parameter %s lives on %s but the data goes to %s; pass ctx=%s or move the net "
+                "with net.collect_params().reset_ctx(%s)." % (p.name, p.list_ctx(), ctx,
+                                                               p.list_ctx(), ctx))
+    return ctx
+
+
 def _split(batch, ctx):
     """Split an NDArray batch over the contexts (one slice per device, uneven allowed)."""
     if len(ctx) == 1:
@@ -120,7 +136,7 @@ def evaluate(net, data_iter, ctx=None, loss=None, accuracy=True):
     -------
     dict with ``acc`` (if ``accuracy``), ``loss`` (if ``loss`` is given) and ``n``.
     """
-    ctx = as_ctx_list(ctx)
+    ctx = check_net_ctx(net, ctx)
     sums, n = {"loss": [], "correct": []}, 0
     for i, (X, y) in enumerate(data_iter):
         Xs, ys = _split(X, ctx), _split(y, ctx)
@@ -143,7 +159,9 @@ def evaluate(net, data_iter, ctx=None, loss=None, accuracy=True):
 
 
 def evaluate_accuracy(net, data_iter, ctx=None):
-    """Classification accuracy of ``net`` on ``data_iter`` (book section 3.6.5)."""
+    """Classification accuracy of ``net`` on ``data_iter`` (book section 3.6.5).
+
+    ``ctx`` defaults to the devices holding the net's parameters."""
     return evaluate(net, data_iter, ctx, accuracy=True)["acc"]
 
 

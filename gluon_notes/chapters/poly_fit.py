@@ -12,7 +12,10 @@ from ..plot import semilogy
 from ._common import parse_args, save_results
 from ._regression import train_regression, weights_of
 
-DEFAULTS = dict(lr=0.01, num_epochs=100, n_train=100, n_test=100)
+# The book trains 100 epochs at lr 0.01. Then the x coefficient has not converged for some draws
+# of the data (seed 0: 1.33, seed 8: 1.53 instead of 1.2); 200 epochs bring seeds 0, 7 and 8
+# within 0.04 of every true weight, so 200 is the default here.
+DEFAULTS = dict(lr=0.01, num_epochs=200, n_train=100, n_test=100)
 
 
 def fit_poly(train_features, test_features, train_labels, test_labels, args, seed):

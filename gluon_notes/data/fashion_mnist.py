@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +111,7 @@ def _read_payload(path):
     try:
         with gzip.open(path, "rb") as f:
             payload = f.read()
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         raise DataError("%s is corrupt (%s); delete it and %s."
                         % (path, err, HOW_TO_GET % path.parent)) from None
     expected = PAYLOAD_MD5.get(path.name)

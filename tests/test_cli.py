@@ -1,0 +1,40 @@
+"""The CLI: list, run, data; one-sentence errors with exit status 2 and no traceback."""
+import subprocess
+import sys
+
+import pytest
+
+from gluon_notes.cli import main
+
+
+def test_list_shows_chapters(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "softmax-scratch" in out and "linreg" in out
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["run", "nope"], "unknown chapter 'nope'"),
+    (["run"], "name a chapter"),
+    (["frobnicate"], "unknown command"),
+    (["run", "linreg", "--lr", "-1"], "must be > 0"),
+    (["run", "linreg", "--ctx", "tpu"], "--ctx"),
+    (["run", "linreg", "--bogus"], "unrecognized arguments"),
+])
+def test_errors_exit_2_with_one_line(argv, match, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_run_writes_outputs(tmp_path, capsys):
+    assert main(["run", "linreg", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "metrics.json").exists() and (tmp_path / "curves.png").exists()
+
+
+def test_console_process_exit_code_and_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "gluon_notes.cli", "run", "linreg", "--batch-size",
+                           "0", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "--batch-size: must be at least 1" in proc.stderr
