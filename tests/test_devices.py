@@ -4,7 +4,7 @@ import pytest
 from mxnet import nd
 from mxnet.gluon import nn
 
-from gluon_notes.devices import ContextError, check_same_context
+from gluon_notes.devices import ContextError, check_same_context, checked_forward
 from gluon_notes.errors import GluonNotesError
 from gluon_notes.layers import CenteredLayer, Conv2D, Conv2DBlock, MyDense, MyDenseBlock
 
@@ -73,3 +73,16 @@ def test_parameter_check_and_uninitialized_ignored():
         check_same_context(nd.ones((1, 3)), dense.weight)
     with pytest.raises(TypeError):
         check_same_context("cpu")
+
+
+@pytest.mark.parametrize("make_layer", [lambda: nn.Dense(2), lambda: MyDense(2)],
+                         ids=["dense", "mydense"])
+def test_checked_forward_on_hybridized_container(make_layer):
+    net = nn.HybridSequential()
+    net.add(make_layer())
+    net.initialize(ctx=CTX[0])
+    net.hybridize()
+    assert checked_forward(net, nd.ones((1, 3), ctx=CTX[0])).shape == (1, 2)
+    with pytest.raises(ContextError, match=r"the input is on cpu\(1\) but the parameters of "
+                                           r"hybridsequential\d+ are on cpu\(0\)"):
+        checked_forward(net, nd.ones((1, 3), ctx=CTX[1]))

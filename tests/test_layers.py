@@ -3,6 +3,7 @@ import numpy as np
 import mxnet as mx
 import pytest
 from mxnet import autograd, nd
+from mxnet.gluon import nn
 
 from gluon_notes.errors import GluonNotesError
 from gluon_notes.layers import (CenteredLayer, CenteredLayerBlock, Conv2D, Conv2DBlock,
@@ -55,6 +56,19 @@ def test_mydense_deferred_shape():
     net = assert_deferred_init(lambda: MyDense(3), nd.ones((2, 7)), {"weight": (7, 3),
                                                                      "bias": (3,)})
     assert net.weight.shape == (7, 3)
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_mydense_deferred_inside_container(hybridize):
+    def make_net():
+        net = nn.HybridSequential()
+        net.add(MyDense(8), MyDense(2, activation=None))
+        if hybridize:
+            net.hybridize()  # only the container's shape inference runs here
+        return net
+    net = assert_deferred_init(make_net, nd.ones((3, 5)))
+    assert [layer.weight.shape for layer in net] == [(5, 8), (8, 2)]
+    assert_hybrid_parity(make_net, nd.random.normal(shape=(3, 5)))
 
 
 @pytest.mark.parametrize("make_net, shapes", [

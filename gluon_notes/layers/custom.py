@@ -46,7 +46,9 @@ class MyDense(ContextChecked, nn.HybridBlock):
 
     ``y = relu(x W + b)`` (or ``x W + b`` with ``activation=None``); ``weight`` is
     ``(in_units, units)`` as in the book (``nn.Dense`` stores the transpose). With
-    ``in_units=0`` the weight's first dimension is inferred at the first forward pass.
+    ``in_units=0`` the weight's first dimension is inferred at the first forward pass, also
+    when ``MyDense`` sits inside a hybridized container. ``MyDenseBlock`` is the book's form,
+    written with ``nd.dot``.
 
     Parameters
     ----------
@@ -67,16 +69,17 @@ class MyDense(ContextChecked, nn.HybridBlock):
 
     def __init__(self, units, in_units=0, activation="relu", **kwargs):
         super().__init__(**kwargs)
-        self._activation = _activation(activation)
+        self._units, self._activation = units, _activation(activation)
         self.weight = self.params.get("weight", shape=(in_units, units),
                                       allow_deferred_init=True)
         self.bias = self.params.get("bias", shape=(units,), init=init.Zero())
 
-    def infer_shape(self, x, *args):
-        self.weight.shape = (x.shape[-1], self.weight.shape[1])
-
     def hybrid_forward(self, F, x, weight, bias):
-        linear = F.broadcast_add(F.dot(x, weight), bias)  # (B, units)
+        # x W + b. FullyConnected computes x V^T + b, so V = W^T; unlike F.dot it infers the
+        # weight's shape from x's, which deferred init needs inside a hybridized container
+        # (only the outermost block's infer_shape runs there).
+        linear = F.FullyConnected(x, F.transpose(weight), bias, num_hidden=self._units,
+                                  flatten=False)  # (B, units)
         return F.relu(linear) if self._activation else linear
 
 
