@@ -92,7 +92,8 @@ def checked_forward(net, *inputs):
     Examples
     --------
     >>> net = nn.HybridSequential(); net.add(nn.Dense(2)); net.initialize(); net.hybridize()
-    >>> checked_forward(net, nd.ones((1, 3)))
+    >>> checked_forward(net, nd.ones((1, 3))).shape
+    (1, 2)
     """
     check_same_context(*inputs, net)
     return net(*inputs)

@@ -6,7 +6,8 @@ from mxnet import autograd, gluon, nd
 from mxnet.gluon import nn
 
 from gluon_notes.models.construction import (MLP, FancyMLP, HybridMLP, HybridNestMLP,
-                                             MyHybridSequential, MySequential, NestMLP, chimera)
+                                             MyHybridSequential, MySequential, NestMLP, chimera,
+                                             shared_mlp)
 from parity import assert_deferred_init, assert_hybrid_parity
 
 pytestmark = pytest.mark.filterwarnings("ignore:All children of this Sequential")
@@ -28,7 +29,8 @@ def my_hybrid_sequential():
 
 FACTORIES = dict(mlp=MLP, hybrid_mlp=HybridMLP, my_sequential=my_sequential,
                  my_hybrid_sequential=my_hybrid_sequential, fancy_mlp=FancyMLP,
-                 nest_mlp=NestMLP, hybrid_nest_mlp=HybridNestMLP, chimera=chimera)
+                 nest_mlp=NestMLP, hybrid_nest_mlp=HybridNestMLP, chimera=chimera,
+                 shared_mlp=shared_mlp)
 
 
 @pytest.mark.parametrize("make_net", FACTORIES.values(), ids=FACTORIES.keys())
@@ -78,8 +80,10 @@ def test_fancy_mlp_is_not_traceable():
     (FancyMLP, lambda n: [(n.dense, (20, 20))]),
     (NestMLP, lambda n: [(n.net[0], (64, 20)), (n.net[1], (32, 64)), (n.dense, (16, 32))]),
     (HybridNestMLP, lambda n: [(n.net[0], (64, 20)), (n.dense, (16, 32))]),
+    (chimera, lambda n: [(n[0].net[0], (64, 20)), (n[1], (20, 16)), (n[2].dense, (20, 20))]),
+    (shared_mlp, lambda n: [(n[0], (8, 20)), (n[1], (8, 8)), (n[2], (8, 8)), (n[3], (10, 8))]),
 ], ids=["mlp", "hybrid_mlp", "my_sequential", "my_hybrid_sequential", "fancy", "nest",
-        "hybrid_nest"])
+        "hybrid_nest", "chimera", "shared_mlp"])
 def test_deferred_shapes(make_net, layers):
     net = assert_deferred_init(make_net, X)
     for layer, shape in layers(net):
@@ -129,17 +133,28 @@ def test_nest_mlp_numpy_reference(make_net):
                                rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("scale", [0.01, 1.0, 100.0])
-def test_fancy_mlp_numpy_reference(scale):
+def test_shared_mlp_numpy_reference():
+    net, x = _init(shared_mlp())
+    h = _dense(x, net[0], relu=True)
+    h = _dense(_dense(h, net[1], relu=True), net[1], relu=True)  # the shared layer, twice
+    np.testing.assert_allclose(net(X).asnumpy(), _dense(h, net[3]), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("scale, bias_scale", [(0.0, 0.01), (0.01, 1.0), (1.0, 1.0),
+                                               (100.0, 1.0)])
+def test_fancy_mlp_numpy_reference(scale, bias_scale):
     net, x = _init(FancyMLP())
     net.dense.weight.set_data(net.dense.weight.data() * scale)
+    net.dense.bias.set_data(net.dense.bias.data() * bias_scale)
     h = _dense(x, net.dense, relu=True)
     h = np.maximum(h @ net.rand_weight.data().asnumpy() + 1, 0)
     h = _dense(h, net.dense, relu=True)
+    halvings = 0
     while np.linalg.norm(h) > 1:
-        h = h / 2
+        h, halvings = h / 2, halvings + 1
     if np.linalg.norm(h) < 0.8:
         h = h * 10
+    assert (halvings == 0) == (scale == 0)  # the first case takes only the `if` branch
     np.testing.assert_allclose(net(X).asnumpy(), [h.sum()], rtol=1e-5, atol=1e-5)
 
 
