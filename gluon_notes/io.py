@@ -56,18 +56,18 @@ def _names(names, limit=4):
 def check_parameters(net, path, allow_missing=False, ignore_extra=False):
     """Raise ``GluonNotesError`` naming the first way the file at ``path`` does not fit ``net``.
 
-    Files from ``save_parameters`` are keyed by structure (``0.weight``); files from ``export``
-    by full name (``arg:dense0_weight``); both are checked.
+    Files from ``save_parameters`` are keyed by structure (``0.weight``, ``hidden.bias``);
+    files from ``export`` (``arg:dense0_weight``) belong to ``imports``.
     """
     loaded = _read(path)
     if not isinstance(loaded, dict):
         raise GluonNotesError("%s holds a list of arrays, not named parameters; load it with "
                               "nd.load, or save parameters with save_parameters." % path)
-    if loaded and all(k.startswith(("arg:", "aux:")) for k in loaded):
-        loaded = {k[4:]: v for k, v in loaded.items()}
-        params = dict(net.collect_params().items())
-    else:
-        params = net._collect_params_with_prefix()  # noqa: SLF001  (save_parameters' keys)
+    if any(k.startswith(("arg:", "aux:")) for k in loaded):
+        raise GluonNotesError("%s was written by export, whose names do not fit a Block; load "
+                              "it with imports(prefix), or write it with save_parameters(net, "
+                              "path) to load it into a Block." % path)
+    params = net._collect_params_with_prefix()  # noqa: SLF001  (save_parameters' keys)
     fix = "load it into the architecture it was saved from"
     missing = [k for k in params if k not in loaded]
     if missing and not allow_missing:

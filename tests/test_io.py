@@ -137,6 +137,15 @@ def test_bad_files(content, words, tmp_path):
     assert _one_sentence(str(err.value))
 
 
+def test_export_file_into_block_points_to_imports(tmp_path):
+    net = HybridMLP()
+    net.initialize()
+    _, params_file = export(net, tmp_path / "m", X)
+    with pytest.raises(GluonNotesError, match=r"written by export.*imports\(prefix\)") as err:
+        load_parameters(net, params_file)
+    assert _one_sentence(str(err.value))
+
+
 def test_export_errors(tmp_path):
     block = MLP()
     block.initialize()
