@@ -10,7 +10,15 @@ from gluon_notes.layers import (CenteredLayer, CenteredLayerBlock, Conv2D, Conv2
                                 MyDense, MyDenseBlock, MyInit, corr2d, corr2d_loop)
 from parity import assert_deferred_init, assert_hybrid_parity
 
-X2 = nd.random.normal(shape=(4, 5), ctx=mx.cpu(0))  # (B, d)
+
+
+def container(*make_layers):
+    """A HybridSequential of fresh layers: hybridizing it compiles them into one graph."""
+    def make():
+        net = nn.HybridSequential()
+        net.add(*(make_layer() for make_layer in make_layers))
+        return net
+    return make
 
 
 @pytest.mark.parametrize("make_net, X", [
@@ -19,7 +27,11 @@ X2 = nd.random.normal(shape=(4, 5), ctx=mx.cpu(0))  # (B, d)
     (lambda: MyDense(3, in_units=5, activation=None), nd.random.normal(shape=(4, 5))),
     (lambda: Conv2D((1, 2)), nd.random.normal(shape=(6, 8))),
     (lambda: Conv2D(3), nd.random.normal(shape=(2, 3, 7, 6))),  # (N, C, H, W)
-], ids=["centered", "mydense", "mydense-linear", "conv2d-2d", "conv2d-4d"])
+    (container(lambda: Conv2D((2, 3)), CenteredLayer), nd.random.normal(shape=(2, 1, 6, 8))),
+    (container(lambda: MyDense(8), CenteredLayer, lambda: MyDense(2, activation=None)),
+     nd.random.normal(shape=(4, 5))),
+], ids=["centered", "mydense", "mydense-linear", "conv2d-2d", "conv2d-4d", "conv2d-centered",
+        "mydense-centered-mydense"])
 def test_hybrid_parity(make_net, X):
     y, g = assert_hybrid_parity(make_net, X)
     assert g.shape == X.shape and np.abs(g).sum() > 0
