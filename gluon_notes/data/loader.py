@@ -75,8 +75,16 @@ class ArrayLoader:
             yield X, y  # (B, C, H, W), (B,)
 
 
-def load_data_fashion_mnist(batch_size, resize=None, root=None, limit=None, shuffle_train=True):
+def load_data_fashion_mnist(batch_size, resize=None, root=None, limit=None, shuffle_train=True,
+                            train_last_batch="discard"):
     """Return ``(train_iter, test_iter)`` over Fashion-MNIST (book section 3.5).
+
+    The shuffled training split drops its last, incomplete batch (a different random 96 samples
+    each epoch at batch size 256): that batch's noisier gradient, at the book's high learning
+    rates, is the last update before each evaluation and cost the MLP and dropout chapters about
+    0.01-0.025 of test accuracy (mean over seeds 0-2: MLP 0.837 -> 0.848, dropout 0.822 -> 0.847).
+    The book's ``train_ch3`` hid the same effect by passing the nominal batch size to
+    ``trainer.step`` for the short batch too. The test split keeps every sample.
 
     Parameters
     ----------
@@ -87,16 +95,21 @@ def load_data_fashion_mnist(batch_size, resize=None, root=None, limit=None, shuf
         Folder with the four idx files; by default the usual places are searched.
     limit : int, optional
         Use only the first ``limit`` samples of each split (quick CPU runs of big models).
+    train_last_batch : {'discard', 'keep'}
     """
     from .fashion_mnist import load_fashion_mnist
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise GluonNotesError("limit must be a positive integer, got %r." % (limit,))
     iters = []
-    for split, shuffle in (("train", shuffle_train), ("test", False)):
+    for split, shuffle, last in (("train", shuffle_train, train_last_batch),
+                                 ("test", False, "keep")):
         X, y = load_fashion_mnist(split, root)
         if limit is not None:
             X, y = X[:limit], y[:limit]
-        iters.append(ArrayLoader(X, y, batch_size, shuffle=shuffle, resize=resize))
+        if last == "discard" and len(X) < batch_size:
+            last = "keep"  # a tiny --limit still gives one batch
+        iters.append(ArrayLoader(X, y, batch_size, shuffle=shuffle, resize=resize,
+                                 last_batch=last))
     return tuple(iters)
 
 
