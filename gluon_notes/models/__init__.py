@@ -39,5 +39,6 @@ def get_model(name, **kwargs):
 
 
 from . import basic  # noqa: E402,F401  (registers the chapter-3 models)
+from . import cnn, resnet, densenet  # noqa: E402,F401  (registers the chapter-5 CNNs)
 
 __all__ = ["get_model", "list_models", "register_model"]
