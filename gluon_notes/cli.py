@@ -49,26 +49,36 @@ def _bench(argv):
 COMMANDS = {"list": _list, "run": _run, "data": _data, "bench": _bench}
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print("usage:\n" + USAGE)
-        return 0 if argv else 2
-    if argv[0] == "--version":
-        print("gluon-notes " + __version__)
-        return 0
-    command = COMMANDS.get(argv[0])
+def run_main(fn, argv=None):
+    """Call ``fn(argv)``; a ``GluonNotesError`` becomes one line on stderr and exit status 2."""
     try:
-        if command is None:
-            raise GluonNotesError("unknown command %r; use one of: %s."
-                                  % (argv[0], ", ".join(COMMANDS)))
-        return command(argv[1:])
+        rc = fn(argv)
+        return rc if isinstance(rc, int) else 0
     except GluonNotesError as err:
         print("gluon-notes: error: %s" % err, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gluon-notes: interrupted", file=sys.stderr)
         return 130
+
+
+def _dispatch(argv):
+    if argv[0] == "--version":
+        print("gluon-notes " + __version__)
+        return 0
+    command = COMMANDS.get(argv[0])
+    if command is None:
+        raise GluonNotesError("unknown command %r; use one of: %s."
+                              % (argv[0], ", ".join(COMMANDS)))
+    return command(argv[1:])
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage:\n" + USAGE)
+        return 0 if argv else 2
+    return run_main(_dispatch, argv)
 
 
 if __name__ == "__main__":
