@@ -25,6 +25,7 @@ from mxnet import autograd, gluon, nd
 
 from .callbacks import Checkpoint, EpochLogger, History, ProgressBar
 from .context import as_ctx_list
+from .devices import ContextError
 from .errors import GluonNotesError, NonFiniteLossError
 
 LAG = 4  # batches the host may run ahead of the device
@@ -70,7 +71,7 @@ def check_net_ctx(net, ctx=None):
     ctx = as_ctx_list(ctx)
     for p in ready:
         if set(p.list_ctx()) != set(ctx):
-            raise GluonNotesError(
+            raise ContextError(
                 "parameter %s lives on %s but the data goes to %s; pass ctx=%s or move the net "
                 "with net.collect_params().reset_ctx(%s)." % (p.name, p.list_ctx(), ctx,
                                                                p.list_ctx(), ctx))
@@ -96,19 +97,65 @@ def _correct(y_hat, y):
     return (y_hat.argmax(axis=1) == y.astype(y_hat.dtype)).sum()
 
 
+class TrainGraph(gluon.HybridBlock):
+    """``net``, ``loss`` and the correct-prediction count as one graph (see ``SupervisedStep``).
+
+    Returns ``(sum of the batch's losses, correct predictions)`` (the second only when
+    ``accuracy``); both are ``(1,)`` arrays. The sum's gradient is the per-example losses'.
+    """
+
+    def __init__(self, net, loss, accuracy=True, **kwargs):
+        super().__init__(**kwargs)
+        self.net, self.loss, self.accuracy = net, loss, accuracy  # children: net's params shared
+
+    def hybrid_forward(self, F, X, y):
+        y_hat = self.net(X)                                          # (B, classes)
+        l_sum = F.sum(self.loss(y_hat, y), axis=None, keepdims=False)  # (1,)
+        if not self.accuracy:
+            return l_sum
+        pred = F.cast(F.argmax(F.BlockGrad(y_hat), axis=1), "float32")  # (B,)
+        return l_sum, F.sum(pred == F.cast(y, "float32"))              # (1,), (1,)
+
+
+def fuse_step(net, loss, accuracy, hybridize):
+    """A hybridized ``TrainGraph`` when ``net`` and ``loss`` are both HybridBlocks, else None.
+
+    ``hybridize`` is ``fit``'s argument (True or a dict of ``hybridize`` flags); the net keeps
+    its own flags, the training graph gets the same ones.
+    """
+    if not (hybridize and isinstance(net, gluon.HybridBlock)
+            and isinstance(loss, gluon.HybridBlock)):
+        return None
+    flags = hybridize_flags(hybridize)
+    graph = TrainGraph(net, loss, accuracy)
+    graph.hybridize(**flags)   # recurses into net and loss ...
+    net.hybridize(**flags)     # ... so give the net its flags again (resets only its own cache)
+    return graph
+
+
+def hybridize_flags(hybridize):
+    """``fit``'s ``hybridize`` argument as the keyword arguments of ``HybridBlock.hybridize``."""
+    return dict(HYBRIDIZE_DEFAULTS) if hybridize is True else dict(hybridize)
+
+
 class SupervisedStep:
     """One batch of supervised training over one or several devices.
 
     Returns ``{'loss': sum of the batch's losses, 'correct': correct predictions (if accuracy is
     measured), 'n': batch size}``; values are NDArrays on ``ctx[0]``, nothing is synced.
+
+    With ``graph`` (a hybridized ``TrainGraph``), forward, loss and accuracy are one cached
+    graph call per device instead of about ten imperative operator calls.
     """
 
-    def __init__(self, net, loss, trainer, ctx, accuracy=True, clip_norm=None):
+    def __init__(self, net, loss, trainer, ctx, accuracy=True, clip_norm=None, graph=None):
         self.net, self.loss, self.trainer, self.ctx = net, loss, trainer, ctx
-        self.accuracy, self.clip_norm = accuracy, clip_norm
+        self.accuracy, self.clip_norm, self.graph = accuracy, clip_norm, graph
 
     def __call__(self, X, y):
         Xs, ys = _split(X, self.ctx), _split(y, self.ctx)
+        if self.graph is not None:
+            return self._fused(Xs, ys, X.shape[0])
         with autograd.record():
             y_hats = [self.net(Xi) for Xi in Xs]
             losses = [self.loss(y_hat, yi) for y_hat, yi in zip(y_hats, ys)]
@@ -126,6 +173,17 @@ class SupervisedStep:
         out = {"loss": _reduce([l.sum() for l in losses], self.ctx[0]), "n": n}
         if self.accuracy:
             out["correct"] = _reduce([_correct(a, b) for a, b in zip(y_hats, ys)], self.ctx[0])
+        return out
+
+    def _fused(self, Xs, ys, n):
+        with autograd.record():
+            outs = [self.graph(Xi, yi) for Xi, yi in zip(Xs, ys)]
+        outs = [o if isinstance(o, (list, tuple)) else [o] for o in outs]
+        autograd.backward([o[0] for o in outs])
+        self._update(n)
+        out = {"loss": _reduce([o[0] for o in outs], self.ctx[0]), "n": n}
+        if self.accuracy:
+            out["correct"] = _reduce([o[1] for o in outs], self.ctx[0])
         return out
 
 
