@@ -59,12 +59,18 @@ def summary(net, X=None, input_shape=(1, 1, 28, 28), ctx=None):
             net(X)
         except mx.base.MXNetError as err:
             raise GluonNotesError("this network cannot take an input of shape %s (%s); give a "
-                                  "larger --resize." % (X.shape, str(err).splitlines()[0]))
+                                  "larger --resize." % (X.shape, _reason(err))) from None
     finally:
         for h in handles:
             h.detach()
     return [Row(b.name, type(b).__name__, seen[id(b)], count_params(b))
             for b in blocks if id(b) in seen]
+
+
+def _reason(err):
+    """The line of an MXNetError that says what failed, without the C++ stack."""
+    lines = [l.strip() for l in str(err).splitlines() if "Check failed" in l or "Error in" in l]
+    return lines[0][:200] if lines else "a layer's output would be empty"
 
 
 def format_summary(rows, net=None):

@@ -1,0 +1,55 @@
+"""What the CNN chapter scripts share: data options, ``--summary``, hybridized training.
+
+Every chapter-5 script reads as "model + the book's settings + one call to the loop"::
+
+    DEFAULTS = dict(batch_size=128, lr=0.01, num_epochs=5, resize=224)
+
+    def main(argv=None):
+        return run_cnn("alexnet", DEFAULTS, __doc__, argv, model="alexnet")
+
+The network is hybridized (the whole graph is compiled) unless ``--imperative`` is given;
+``--summary`` prints each layer's output shape and parameter count and exits without training.
+"""
+from ..models import get_model
+from ..summary import print_summary
+from ._common import add_data_args, parse_args, run_classifier
+
+
+def cnn_args(resize=None, extra=None):
+    """An ``extra`` for ``parse_args``: ``--limit``, ``--resize``, ``--summary``, ``--imperative``."""
+    def add(p):
+        add_data_args(p, resize=resize)
+        p.add_argument("--summary", action="store_true",
+                       help="print each layer's output shape and parameter count, then exit")
+        p.add_argument("--imperative", action="store_true",
+                       help="train without hybridize (default: the whole graph is hybridized)")
+        if extra is not None:
+            extra(p)
+    return add
+
+
+def run_cnn(chapter, defaults, doc, argv, model=None, make_net=None, extra=None, fit_kw_fn=None,
+            **fit_kw):
+    """Parse the options, then print the summary or train ``make_net()`` once per seed.
+
+    Parameters
+    ----------
+    model : str, optional
+        A registered model name (``make_net`` defaults to ``get_model(model)``).
+    extra : callable ``extra(parser)``, optional
+        Adds the chapter's own options.
+    fit_kw_fn : callable ``fit_kw_fn(args) -> dict``, optional
+        Settings that depend on the parsed options (e.g. a learning-rate schedule).
+    fit_kw
+        Passed to ``run_classifier`` (and on to ``fit``), e.g. ``init``.
+    """
+    args = parse_args(chapter, defaults, doc, argv,
+                      extra=cnn_args(defaults.get("resize"), extra))
+    make_net = make_net or (lambda: get_model(model))
+    if args.summary:
+        side = args.resize or 28
+        return print_summary(make_net(), input_shape=(1, 1, side, side))
+    args.hybridize = args.hybridize or not args.imperative
+    if fit_kw_fn is not None:
+        fit_kw.update(fit_kw_fn(args))
+    return run_classifier(args, make_net, **fit_kw)

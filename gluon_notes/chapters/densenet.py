@@ -1,0 +1,8 @@
+"""DenseNet (growth 32, 4 blocks of 4 convs), 96 px: batch 256, lr 0.1 (book 5.12); try --limit on a CPU."""
+from ._cnn import run_cnn
+
+DEFAULTS = dict(batch_size=256, lr=0.1, num_epochs=5, resize=96)
+
+
+def main(argv=None):
+    return run_cnn("densenet", DEFAULTS, __doc__, argv, model="densenet")

@@ -1,0 +1,8 @@
+"""Network in Network, 224 px: batch 128, lr 0.1 (book 5.8); try --limit on a CPU."""
+from ._cnn import run_cnn
+
+DEFAULTS = dict(batch_size=128, lr=0.1, num_epochs=5, resize=224)
+
+
+def main(argv=None):
+    return run_cnn("nin", DEFAULTS, __doc__, argv, model="nin")

@@ -1,0 +1,8 @@
+"""ResNet-18 (7x7/2 stem + max-pool), 96 px: batch 256, lr 0.05 (book 5.11); try --limit on a CPU."""
+from ._cnn import run_cnn
+
+DEFAULTS = dict(batch_size=256, lr=0.05, num_epochs=5, resize=96)
+
+
+def main(argv=None):
+    return run_cnn("resnet18", DEFAULTS, __doc__, argv, model="resnet18")

@@ -1,0 +1,8 @@
+"""VGG-11 with a quarter of the channels, 224 px: batch 128, lr 0.05 (book 5.7); try --limit on a CPU."""
+from ._cnn import run_cnn
+
+DEFAULTS = dict(batch_size=128, lr=0.05, num_epochs=5, resize=224)
+
+
+def main(argv=None):
+    return run_cnn("vgg", DEFAULTS, __doc__, argv, model="vgg11")

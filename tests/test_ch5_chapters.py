@@ -1,0 +1,122 @@
+"""Chapter-5 scripts: the book's printed shapes, --summary tables, short real-data runs."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import fashion_mnist_available
+from gluon_notes.chapters import get_chapter, list_chapters
+from gluon_notes.cli import main as cli
+
+# chapter id: (registered model, book resize, batch size, lr)
+TRAINING = {
+    "lenet": ("lenet", None, 256, 0.9),
+    "alexnet": ("alexnet", 224, 128, 0.01),
+    "vgg": ("vgg11", 224, 128, 0.05),
+    "nin": ("nin", 224, 128, 0.1),
+    "googlenet": ("googlenet", 96, 128, 0.1),
+    "batchnorm-scratch": ("lenet_bn_scratch", None, 256, 1.0),
+    "batchnorm": ("lenet_bn", None, 256, 1.0),
+    "resnet18": ("resnet18", 96, 256, 0.05),
+    "densenet": ("densenet", 96, 256, 0.1),
+    "lenet-improved": ("lenet_relu_bn", None, 128, 0.1),
+}
+realdata = pytest.mark.skipif(not fashion_mnist_available(), reason="Fashion-MNIST not found")
+
+
+def test_chapters_are_listed_with_the_book_settings():
+    assert set(TRAINING) | {"padding-stride", "channels", "pooling"} <= set(list_chapters())
+    for chapter, (_, resize, batch_size, lr) in TRAINING.items():
+        d = get_chapter(chapter).DEFAULTS
+        assert (d["resize"], d["batch_size"], d["lr"]) == (resize, batch_size, lr), chapter
+
+
+def test_padding_stride_shapes_match_the_book(capsys):
+    shapes = get_chapter("padding-stride").main([])
+    assert list(shapes.values()) == [(8, 8), (8, 8), (4, 4), (2, 2)]
+    assert "(2, 2)" in capsys.readouterr().out
+
+
+def test_channels_match_the_book():
+    out = get_chapter("channels").main([])
+    np.testing.assert_allclose(out["multi_in"].asnumpy(), [[56, 72], [104, 120]])
+    np.testing.assert_allclose(out["multi_out"].asnumpy(),
+                               [[[56, 72], [104, 120]], [[76, 100], [148, 172]],
+                                [[96, 128], [192, 224]]])
+    assert out["one_by_one_gap"] < 1e-6
+
+
+def test_pooling_matches_the_book():
+    out = get_chapter("pooling").main([])
+    np.testing.assert_allclose(out["max"].asnumpy(), [[4, 5], [7, 8]])
+    np.testing.assert_allclose(out["avg"].asnumpy(), [[2, 3], [5, 6]])
+    np.testing.assert_allclose(out["MaxPool2D(3)"].asnumpy(), [[[[10]]]])
+    np.testing.assert_allclose(out["MaxPool2D(3, padding=1, strides=2)"].asnumpy(),
+                               [[[[5, 7], [13, 15]]]])
+    np.testing.assert_allclose(out["MaxPool2D((2, 3), padding=(1, 2), strides=(2, 3))"]
+                               .asnumpy(), [[[[0, 3], [8, 11], [12, 15]]]])
+    np.testing.assert_allclose(out["two channels"].asnumpy(),
+                               [[[[5, 7], [13, 15]], [[6, 8], [14, 16]]]])
+
+
+@pytest.mark.parametrize("chapter", sorted(TRAINING))
+def test_summary_prints_the_table_without_training(chapter, tmp_path, capsys):
+    model, resize, _, _ = TRAINING[chapter]
+    assert cli(["run", chapter, "--summary", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    side = resize or 28
+    assert "output shape" in out and "trainable params:" in out
+    assert "(1, 10)" in out.splitlines()[-3]  # the last layer's row: 10 logits
+    assert not (tmp_path / "metrics.json").exists()
+    assert side in (28, 96, 224)
+
+
+def test_summary_rows_follow_the_conv_rule_for_lenet(tmp_path, capsys):
+    rows = get_chapter("lenet").main(["--summary", "--out", str(tmp_path)])
+    assert [r.params for r in rows if r.kind == "Conv2D"] == [1 * 25 * 6 + 6, 6 * 25 * 16 + 16]
+
+
+def test_too_small_resize_is_a_one_line_error(tmp_path, capsys):
+    assert cli(["run", "alexnet", "--summary", "--resize", "28", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "larger --resize" in err and "Traceback" not in err
+
+
+def run(chapter, tmp_path, *argv):
+    get_chapter(chapter).main(list(argv) + ["--out", str(tmp_path)])
+    return json.loads((tmp_path / "metrics.json").read_text())
+
+
+@pytest.mark.realdata
+@realdata
+def test_lenet_short_run_on_real_data(tmp_path):
+    m = run("lenet", tmp_path, "--limit", "512", "--epochs", "1", "--ctx", "gpu")
+    s = m["settings"]
+    assert (s["lr"], s["batch_size"], s["limit"], s["hybridize"]) == (0.9, 256, 512, True)
+    assert s["ctx"] in ("[cpu(0)]", "[gpu(0)]")  # --ctx gpu falls back to the CPU without one
+    assert 0.0 <= m["test_acc_mean"] <= 1.0 and len(m["runs"][0]["history"]) == 1
+    assert (tmp_path / "curves.png").stat().st_size > 0
+
+
+@pytest.mark.realdata
+@realdata
+def test_batchnorm_scratch_trains_like_gluon_batchnorm_on_real_data(tmp_path):
+    """Same initial weights and batches: the scratch layer's run follows nn.BatchNorm's."""
+    argv = ("--limit", "1024", "--epochs", "2")
+    scratch = run("batchnorm-scratch", tmp_path / "scratch", *argv)
+    gluon_bn = run("batchnorm", tmp_path / "gluon", *argv)
+    assert scratch["settings"]["hybridize"] is True
+    for e_s, e_g in zip(scratch["runs"][0]["history"], gluon_bn["runs"][0]["history"]):
+        assert e_s["loss"] == pytest.approx(e_g["loss"], rel=1e-3)
+        assert e_s["test_loss"] == pytest.approx(e_g["test_loss"], rel=1e-2)
+        assert abs(e_s["test_acc"] - e_g["test_acc"]) <= 0.01
+    assert scratch["runs"][0]["history"][-1]["train_acc"] > 0.3  # it learns
+
+
+@pytest.mark.realdata
+@realdata
+def test_lenet_improved_schedule_on_real_data(tmp_path):
+    m = run("lenet-improved", tmp_path, "--limit", "1024", "--epochs", "2")
+    lrs = [e["lr"] for e in m["runs"][0]["history"]]
+    assert lrs[0] < lrs[1] <= 0.1  # one epoch of linear warm-up, then the cosine from 0.1
+    assert m["test_acc_mean"] > 0.3
