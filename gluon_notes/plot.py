@@ -4,6 +4,7 @@ import matplotlib
 if matplotlib.get_backend().lower() not in ("module://matplotlib_inline.backend_inline",):
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .callbacks import atomic_write  # noqa: E402
 
@@ -41,6 +42,7 @@ def plot_histories(histories, path=None, title=None):
     if has_acc:
         axes[1].set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     if title:
