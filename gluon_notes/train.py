@@ -29,6 +29,8 @@ from .devices import ContextError
 from .errors import GluonNotesError, NonFiniteLossError
 
 LAG = 4  # batches the host may run ahead of the device
+#: what ``fit(hybridize=True)`` passes to ``hybridize`` (measured in docs/performance.md)
+HYBRIDIZE_DEFAULTS = dict(static_alloc=True, static_shape=True)
 
 
 def seed_everything(seed):
@@ -161,6 +163,13 @@ class SupervisedStep:
             losses = [self.loss(y_hat, yi) for y_hat, yi in zip(y_hats, ys)]
         autograd.backward(losses)
         n = X.shape[0]
+        self._update(n)
+        out = {"loss": _reduce([l.sum() for l in losses], self.ctx[0]), "n": n}
+        if self.accuracy:
+            out["correct"] = _reduce([_correct(a, b) for a, b in zip(y_hats, ys)], self.ctx[0])
+        return out
+
+    def _update(self, n):
         if self.clip_norm:
             self.trainer.allreduce_grads()
             for c in self.ctx:  # gradients are sums over the batch: scale the bound to match
@@ -170,10 +179,6 @@ class SupervisedStep:
             self.trainer.update(n)
         else:
             self.trainer.step(n)  # the real batch size, also for the last, smaller batch
-        out = {"loss": _reduce([l.sum() for l in losses], self.ctx[0]), "n": n}
-        if self.accuracy:
-            out["correct"] = _reduce([_correct(a, b) for a, b in zip(y_hats, ys)], self.ctx[0])
-        return out
 
     def _fused(self, Xs, ys, n):
         with autograd.record():
@@ -314,11 +319,12 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
         seed_everything(seed)
     prepare_net(net, ctx, init)
     if hybridize:
-        net.hybridize(**(hybridize if isinstance(hybridize, dict) else {}))
+        net.hybridize(**hybridize_flags(hybridize))
     if trainer is None and step is None:
         trainer = make_trainer(net, optimizer, lr, wd, lr_scheduler, clip_gradient,
                                optimizer_params, kvstore, clip_norm)
-    step = step or SupervisedStep(net, loss, trainer, ctx, accuracy, clip_norm)
+    step = step or SupervisedStep(net, loss, trainer, ctx, accuracy, clip_norm,
+                                  graph=fuse_step(net, loss, accuracy, hybridize))
 
     history, start = History(), 0
     if resume:
