@@ -226,3 +226,26 @@ def test_lenet_bn_scratch_trains_like_lenet_bn_when_hybridized():
         np.testing.assert_allclose(p_s.data().asnumpy(), p_r.data().asnumpy(),
                                    rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(nets[0](X).asnumpy(), nets[1](X).asnumpy(), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("hybridize_kw", [None, {}, {"static_alloc": True},
+                                          {"static_alloc": True, "static_shape": True}])
+def test_scratch_moving_statistics_under_every_hybridize_mode(hybridize_kw):
+    """Three training steps of a whole LeNet: the same statistics as nn.BatchNorm's."""
+    X = nd.random.uniform(shape=(8, 1, 28, 28))
+    stats = []
+    for name in ("lenet_bn_scratch", "lenet_bn"):
+        mx.random.seed(0)
+        net = get_model(name)
+        net.initialize(mx.init.Xavier())
+        net(X)  # initialize before any training-mode draw, so both nets start equal
+        if hybridize_kw is not None:
+            net.hybridize(**hybridize_kw)
+        for _ in range(3):
+            with autograd.record():
+                l = net(X).sum()
+            l.backward()
+        mx.nd.waitall()  # needed under static_shape (see gluon_notes.layers.cnn)
+        stats.append(np.concatenate([p.data().asnumpy().ravel() for p in
+                                     net.collect_params().values() if p.grad_req == "null"]))
+    np.testing.assert_allclose(stats[0], stats[1], rtol=1e-4, atol=1e-5)

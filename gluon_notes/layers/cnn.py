@@ -25,6 +25,11 @@ with the biased batch variance and update ``moving = 0.9 * moving + 0.1 * batch`
 biased variance, but MXNet 1.9.1's operator performs that update in its *backward* pass,
 whereas the scratch layer (like the book's ``batch_norm``) updates in the forward pass of
 training mode. After a training step (forward and backward) both hold the same statistics.
+
+One limit: with ``hybridize(static_alloc=True, static_shape=True)`` the engine does not order a
+Python read of the moving statistics after the in-place update of the call just made; call
+``mx.nd.waitall()`` before reading them (plain ``hybridize()`` and ``static_alloc=True`` alone
+need nothing). Values used inside later graphs are correct either way.
 """
 import ctypes
 import functools
