@@ -9,6 +9,7 @@ every mode's outputs (and, for training, loss and gradients) are compared with t
 ones; a model whose modes disagree stops the run. PyTorch eager, with the same weights, is timed
 alongside when ``torch`` is importable. Outputs: ``bench.json``, ``bench.png`` and a table.
 """
+import argparse
 import os
 import platform
 import sys
@@ -37,8 +38,8 @@ def _names(valid, what):
         names = [s.strip() for s in text.split(",") if s.strip()]
         bad = [n for n in names if n not in valid]
         if bad or not names:
-            raise ValueError("unknown %s %s; choose from %s" % (what, ",".join(bad) or "''",
-                                                                 ",".join(valid)))
+            raise argparse.ArgumentTypeError("unknown %s %s; choose from %s" % (
+                what, ",".join(bad) or "''", ",".join(valid)))
         return names
     parse.__name__ = what
     return parse
