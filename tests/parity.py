@@ -51,3 +51,30 @@ def assert_deferred_init(make_net, X, expected_shapes=None):
         assert matches, "no parameter ends with %r" % suffix
         assert matches[0].shape == tuple(shape), (suffix, matches[0].shape, shape)
     return net
+
+
+# Under MKLDNN (the default mxnet 1.9.1 CPU build) the input gradient of max-pooling recorded with
+# train_mode=False is wrong, so networks with pooling (and dropout) are compared in training
+# mode; the RNG is reseeded before each run so dropout draws the same masks both times.
+def assert_train_parity(make_net, X, rtol=1e-5, atol=1e-6, seed=7):
+    """Outputs and input gradients agree imperatively and hybridized, in training mode.
+
+    Also checks that the inference-mode outputs agree. Returns the imperative output and
+    input gradient.
+    """
+    mx.random.seed(42)
+    net = make_net()
+    net.initialize(mx.init.Xavier())
+    y0 = net(X)  # finishes deferred init (inference mode: no statistics change)
+    head = nd.random.normal(shape=y0.shape)
+    mx.random.seed(seed)
+    y_imp, g_imp = forward_backward(net, X, True, head)
+    infer_imp = net(X).asnumpy()
+    net.hybridize()
+    infer_hyb = net(X).asnumpy()  # the same moving statistics as infer_imp
+    mx.random.seed(seed)
+    y_hyb, g_hyb = forward_backward(net, X, True, head)
+    np.testing.assert_allclose(y_hyb, y_imp, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(g_hyb, g_imp, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(infer_hyb, infer_imp, rtol=rtol, atol=atol)
+    return y_imp, g_imp

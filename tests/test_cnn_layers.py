@@ -12,7 +12,7 @@ from gluon_notes.layers import (BatchNorm, DenseBlock, Inception, Residual, batc
                                 vgg_block)
 from gluon_notes.layers.cnn import _train_flag
 from gluon_notes.models import get_model
-from cnn_parity import assert_train_parity
+from parity import assert_train_parity
 
 
 # --- channels and pooling (5.3, 5.4) -----------------------------------------------------------

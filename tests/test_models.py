@@ -8,8 +8,7 @@ from gluon_notes.errors import GluonNotesError
 from gluon_notes.models import _MODELS, get_model, list_models
 from gluon_notes.models.cnn import get_lenet, get_vgg
 from gluon_notes.models.resnet import get_resnet
-from cnn_parity import assert_train_parity
-from parity import assert_deferred_init
+from parity import assert_deferred_init, assert_train_parity
 
 LENET = (8, 1, 28, 28)
 # name: (test input shape, {parameter-name suffix: shape after inference})
