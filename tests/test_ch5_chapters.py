@@ -66,6 +66,15 @@ def test_summary_prints_the_table_without_training(chapter, tmp_path, capsys):
     assert "output shape" in out and "trainable params:" in out
     assert "(1, 10)" in out.splitlines()[-3]  # the last layer's row: 10 logits
     assert not (tmp_path / "metrics.json").exists()
+    assert cli(["run", chapter, "--summary", "--out", str(tmp_path / "new")]) == 0
+    assert not (tmp_path / "new").exists()  # a --summary run creates no folder
+
+
+def test_cnn_chapters_hybridize_unless_imperative():
+    from gluon_notes.chapters._common import make_parser
+    p = make_parser("lenet", dict(lr=0.9, hybridize=True), "doc")
+    assert p.parse_args([]).hybridize is True
+    assert p.parse_args(["--imperative"]).hybridize is False
 
 
 def test_summary_rows_follow_the_conv_rule_for_lenet(tmp_path, capsys):

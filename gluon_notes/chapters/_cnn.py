@@ -16,13 +16,11 @@ from ._common import add_data_args, parse_args, run_classifier
 
 
 def cnn_args(resize=None, extra=None):
-    """An ``extra`` for ``parse_args``: ``--limit``, ``--resize``, ``--summary``, ``--imperative``."""
+    """An ``extra`` for ``parse_args``: ``--limit``, ``--resize``, ``--summary``."""
     def add(p):
         add_data_args(p, resize=resize)
         p.add_argument("--summary", action="store_true",
                        help="print each layer's output shape and parameter count, then exit")
-        p.add_argument("--imperative", action="store_true",
-                       help="train without hybridize (default: the whole graph is hybridized)")
         if extra is not None:
             extra(p)
     return add
@@ -43,13 +41,13 @@ def run_cnn(chapter, defaults, doc, argv, model=None, make_net=None, extra=None,
     fit_kw
         Passed to ``run_classifier`` (and on to ``fit``), e.g. ``init``.
     """
+    defaults = dict(defaults, hybridize=defaults.get("hybridize", True))
     args = parse_args(chapter, defaults, doc, argv,
                       extra=cnn_args(defaults.get("resize"), extra))
     make_net = make_net or (lambda: get_model(model))
     if args.summary:
         side = args.resize or 28
         return print_summary(make_net(), input_shape=(1, 1, side, side))
-    args.hybridize = args.hybridize or not args.imperative
     if fit_kw_fn is not None:
         fit_kw.update(fit_kw_fn(args))
     return run_classifier(args, make_net, **fit_kw)

@@ -77,7 +77,11 @@ def make_parser(chapter, defaults, doc):
                        help="learning rate (default %(default)s)")
     p.add_argument("--ctx", type=ctx_arg, default="cpu" if not defaults.get("gpu") else "gpu",
                    help="devices: cpu, gpu, gpu:0,1 or cpu:0,1 (default: %(default)s)")
-    p.add_argument("--hybridize", action="store_true", help="hybridize the network")
+    if defaults.get("hybridize"):
+        p.add_argument("--imperative", dest="hybridize", action="store_false", default=True,
+                       help="train without hybridize (default: the whole graph is hybridized)")
+    else:
+        p.add_argument("--hybridize", action="store_true", help="hybridize the network")
     p.add_argument("--seed", type=seed_list, default=[defaults.get("seed", 0)],
                    help="random seed, or several (0,1,2) to report their mean (default 0)")
     p.add_argument("--out", default=os.path.join("runs", chapter),
@@ -94,7 +98,8 @@ def parse_args(chapter, defaults, doc, argv=None, extra=None):
     if isinstance(args.ctx, str):
         args.ctx = parse_ctx(args.ctx)
     args.chapter = chapter
-    prepare_out(args.out)
+    if not getattr(args, "summary", False):  # a --summary run writes nothing
+        prepare_out(args.out)
     return args
 
 
