@@ -352,21 +352,26 @@ def plot_bench(rows, path, title=None):
         models = list(dict.fromkeys(r["model"] for r in sel))
         modes = list(dict.fromkeys(r["mode"] for r in sel))
         width = 0.8 / len(modes)
+        vs_torch = workload == "loop" and "torch" in modes
+
+        def value(r):
+            if workload != "loop":
+                return r["speedup_vs_imperative"]
+            return r.get("vs_torch", 1.0) if vs_torch else r["throughput"] / 1e3
         for j, mode in enumerate(modes):
             xs, ys = [], []
             for i, model in enumerate(models):
                 r = next((x for x in sel if x["model"] == model and x["mode"] == mode), None)
                 if r is not None:
                     xs.append(i + (j - (len(modes) - 1) / 2) * width)
-                    ys.append(r["throughput"] / 1e3 if workload == "loop"
-                              else r["speedup_vs_imperative"])
+                    ys.append(value(r))
             bars = ax.bar(xs, ys, width, label="PyTorch eager" if mode == "torch" else mode,
                           color="C%d" % (3 if mode == "torch" else j))
-            ax.bar_label(bars, fmt="%.0f" if workload == "loop" else "%.1f", fontsize=6)
+            ax.bar_label(bars, fmt="%.2f" if vs_torch else "%.1f", fontsize=6)
         ax.set_xticks(range(len(models)), models, fontsize=8)
-        bs = sel[0]["batch_size"]
-        ax.set_title("%s, batch %d" % (workload, bs), fontsize=9)
-        ax.set_ylabel("1000 samples/s" if workload == "loop" else "speed-up vs imperative (x)")
+        ax.set_title("%s, batch %d" % (workload, sel[0]["batch_size"]), fontsize=9)
+        ax.set_ylabel("speed-up vs imperative (x)" if workload != "loop" else
+                      "throughput / PyTorch eager's" if vs_torch else "1000 samples/s")
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=7)
     if title:
