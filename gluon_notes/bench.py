@@ -10,6 +10,7 @@ ones; a model whose modes disagree stops the run. PyTorch eager, with the same w
 alongside when ``torch`` is importable. Outputs: ``bench.json``, ``bench.png`` and a table.
 """
 import argparse
+import contextlib
 import os
 import platform
 import sys
@@ -22,7 +23,8 @@ from mxnet import autograd, gluon, nd
 from tqdm.auto import tqdm
 
 from .bench_loop import run_loop
-from .bench_models import DEFAULT_MODELS, MODELS, copy_to_torch, get_bench_model, import_torch
+from .bench_models import (DEFAULT_MODELS, MODELS, copy_to_torch, get_bench_model,
+                           import_torch, torch_default_threads, torch_threads)
 from .callbacks import write_json
 from .chapters._common import ArgumentParser, ctx_arg, positive_int, prepare_out
 from .errors import GluonNotesError
@@ -185,7 +187,7 @@ def _check_same(model, workload, mode, ref, got):
                 "--models." % (model, workload, what, mode, diff))
 
 
-def time_case(case, repeats, number, tick):
+def time_case(case, repeats, number, tick, torch=None):
     """Time every prepared mode of ``case``; return result rows (speed-up vs imperative)."""
     sync = nd.waitall
     if number is None:  # calibrate once, on imperative (usually the slowest), for all modes
@@ -201,16 +203,17 @@ def time_case(case, repeats, number, tick):
         number = int(min(10000, max(1, round(TARGET_SECONDS / (elapsed / k)))))
     rows = []
     for mode, call in case.calls.items():
-        for _ in range(2):  # warm-up (static_alloc plans memory on the second call)
-            call()
-        sync()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for _ in range(number):
+        with torch_threads(torch) if mode == "torch" else contextlib.nullcontext():
+            for _ in range(2):  # warm-up (static_alloc plans memory on the second call)
                 call()
             sync()
-            times.append((time.perf_counter() - start) / number)
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                for _ in range(number):
+                    call()
+                sync()
+                times.append((time.perf_counter() - start) / number)
         med = median(times)
         rows.append(dict(model=case.model.name, workload=case.workload, mode=mode,
                          batch_size=case.bs, number=number, repeats=repeats, status="ok",
@@ -241,8 +244,25 @@ def machine_info(torch):
                 mxnet=mx.__version__, threads=threads,
                 features={f.name: f.enabled for f in mx.runtime.Features().values()},
                 torch=None if torch is None else torch.__version__,
-                torch_threads=None if torch is None else torch.get_num_threads())
+                torch_threads=None if torch is None else torch_default_threads())
     return info
+
+
+def _cpu_seconds():
+    """(CPU seconds all processes have used, CPU seconds this process has used), or None."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK"), sum(os.times()[:2])
+
+
+def other_load(before, after, seconds):
+    """Cores kept busy by other processes between two ``_cpu_seconds()`` readings."""
+    if before is None or after is None or seconds <= 0:
+        return None
+    return max(0.0, ((after[0] - before[0]) - (after[1] - before[1])) / seconds)
 
 
 def run(args, torch):
@@ -262,12 +282,13 @@ def run(args, torch):
         for mode in args.modes:
             case.add_mode(mode)
         if peer == "ok":
-            peer_status[case.model.name, case.workload] = case.add_torch(torch)
+            with torch_threads(torch):
+                peer_status[case.model.name, case.workload] = case.add_torch(torch)
         bar.update(1)
     rows = []
     for case in cases:
         bar.set_postfix_str("%s %s" % (case.model.name, case.workload))
-        rows += time_case(case, args.repeats, args.number, lambda: bar.update(1))
+        rows += time_case(case, args.repeats, args.number, lambda: bar.update(1), torch)
         status = peer_status.get((case.model.name, case.workload), peer)
         if status != "ok":
             rows.append(dict(model=case.model.name, workload=case.workload, mode="torch",
@@ -292,8 +313,12 @@ def main(argv=None):
     out = prepare_out(args.out)
     torch = import_torch()
     machine = machine_info(torch)
+    cpu0, start = _cpu_seconds(), time.time()
     doc = run(args, torch)
-    doc["machine"] = dict(machine, loadavg_after=list(os.getloadavg()))
+    load = other_load(cpu0, _cpu_seconds(), time.time() - start)
+    doc["machine"] = dict(machine, loadavg_after=list(os.getloadavg()), other_load=load)
+    print("machine: %s; other processes kept %s cores busy during the run"
+          % (machine["cpu"], "?" if load is None else "%.2f" % load))
     print(format_table(doc["results"], doc["peer"]))
     write_json(out / "bench.json", doc)
     plot_bench(doc["results"], out / "bench.png", title="%s, %s" % (machine["cpu"], args.ctx[0]))

@@ -13,6 +13,7 @@ import numpy as np
 import mxnet as mx
 from mxnet import nd
 
+from .bench_models import torch_threads
 from .data import ArrayLoader
 
 #: loop mode -> ``fit(hybridize=...)``; 'static' is what ``fit(hybridize=True)`` uses
@@ -103,7 +104,10 @@ def run_loop(model, modes, batch_size, samples, epochs, ctx, torch=None, tick=No
         between = None
         if torch is not None and mode == partner:
             epochs_t = torch_epochs(model, X, y, batch_size, torch)
-            between = lambda: torch_rates.append(next(epochs_t))  # noqa: E731
+
+            def between():
+                with torch_threads(torch):
+                    torch_rates.append(next(epochs_t))
         add(mode, mxnet_loop(model, X, y, batch_size, epochs, mode, ctx, between))
         mx.nd.waitall()
     if torch is None:

@@ -6,6 +6,10 @@ receives the Gluon weights (``copy_to_torch``), so the benchmark can check that 
 the same function before it times them. PyTorch is optional: ``import_torch()`` returns None
 when it is missing, and nothing here imports it at module import time.
 """
+import contextlib
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
@@ -137,6 +141,37 @@ def import_torch():
     except ImportError:
         return None
     return torch
+
+
+_TORCH_THREADS = []
+
+
+def torch_default_threads():
+    """PyTorch's own default thread count, read in a fresh interpreter.
+
+    In this process it would be wrong: MXNet and PyTorch share ``libgomp``, and MXNet sets the
+    main thread's OpenMP threads at import (to half the cores), which PyTorch then inherits.
+    """
+    if not _TORCH_THREADS:
+        code = "import torch; print(torch.get_num_threads())"
+        try:
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 timeout=120, check=True).stdout
+            _TORCH_THREADS.append(int(out.strip().splitlines()[-1]))
+        except (subprocess.SubprocessError, OSError, ValueError, IndexError):
+            _TORCH_THREADS.append(os.cpu_count() or 1)
+    return _TORCH_THREADS[0]
+
+
+@contextlib.contextmanager
+def torch_threads(torch):
+    """Run PyTorch with its default threads, then give the main thread MXNet's back."""
+    mine = torch.get_num_threads()
+    torch.set_num_threads(torch_default_threads())
+    try:
+        yield
+    finally:
+        torch.set_num_threads(mine)
 
 
 def copy_to_torch(params, tnet, torch):
