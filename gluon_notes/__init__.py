@@ -28,7 +28,11 @@ def _check_stack():
                           % (SUPPORTED_STACK, err)) from None
 
 
+from . import perf  # noqa: E402  (no mxnet import: must set MXNet's environment first)
+
+PERF_SETTINGS = perf.configure()  # CPU speed defaults, each overridable; see gluon_notes/perf.py
 _check_stack()
+perf.start_engine_quietly(PERF_SETTINGS)
 
 from .errors import GluonNotesError  # noqa: E402
 from .context import try_gpu, try_all_gpus, parse_ctx  # noqa: E402
