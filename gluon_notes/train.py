@@ -14,6 +14,7 @@ Design
 * ``kvstore`` goes to ``gluon.Trainer`` ('device', 'local', or a ``dist_sync`` KVStore); output
   callbacks run only on rank 0.
 """
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from .errors import GluonNotesError, NonFiniteLossError
 LAG = 4  # batches the host may run ahead of the device
 #: what ``fit(hybridize=True)`` passes to ``hybridize`` (measured in docs/performance.md)
 HYBRIDIZE_DEFAULTS = dict(static_alloc=True, static_shape=True)
+#: parameters updated by one multi-tensor optimizer call (MXNet's default is 4, its maximum 60);
+#: the environment variable, when set, wins
+AGGREGATION_SIZE, AGGREGATION_ENV = 60, "MXNET_OPTIMIZER_AGGREGATION_SIZE"
 
 
 def seed_everything(seed):
@@ -251,6 +255,11 @@ def make_trainer(net, optimizer="sgd", lr=0.1, wd=0.0, lr_scheduler=None, clip_g
     if clip_gradient is not None:
         params["clip_gradient"] = clip_gradient
     params.update(optimizer_params or {})
+    if isinstance(optimizer, str):
+        optimizer = mx.optimizer.create(optimizer, **params)
+        params = None
+    if hasattr(optimizer, "aggregate_num") and AGGREGATION_ENV not in os.environ:
+        optimizer.aggregate_num = AGGREGATION_SIZE  # one multi-tensor update call, not n/4
     return gluon.Trainer(net.collect_params(), optimizer, params, kvstore=kvstore,
                          update_on_kvstore=False if clip_norm else None)
 
