@@ -30,7 +30,7 @@ def _check_stack():
 
 from . import perf  # noqa: E402  (no mxnet import: must set MXNet's environment first)
 
-PERF_SETTINGS = perf.configure()  # CPU speed defaults, each overridable; see gluon_notes/perf.py
+PERF_SETTINGS = perf.configure()  # opt-in CPU profile (GLUON_NOTES_PERF=1), gluon_notes/perf.py
 _check_stack()
 perf.start_engine_quietly(PERF_SETTINGS)
 

@@ -1,21 +1,23 @@
-"""CPU speed settings applied when ``gluon_notes`` is imported, before MXNet is.
+"""An opt-in CPU profile for compute-bound training, applied before MXNet is imported.
 
 MXNet reads its engine and thread settings from the environment once, when it is imported, so
-``gluon_notes/__init__.py`` calls ``configure()`` first. Each setting is a default: a variable
-the user has already set is left alone, and ``GLUON_NOTES_PERF=0`` turns them all off. What
-each one buys was measured with ``gluon-notes bench`` (see docs/performance.md):
+``gluon_notes/__init__.py`` calls ``configure()`` first. Nothing is set unless the user asks with
+``GLUON_NOTES_PERF=1``, and even then a variable the user has set is left alone. What the two
+settings buy was measured with ``gluon-notes bench`` (docs/performance.md):
 
 * ``MXNET_OMP_MAX_THREADS`` = physical cores. MXNet halves the logical CPU count, assuming two
-  hyper-threads per core; on a machine without them (like the 2-core AMD EPYC VM the figures
-  come from) that leaves half the cores idle. Unlike ``OMP_NUM_THREADS`` it does not touch the
-  thread count of other OpenMP libraries in the process (PyTorch keeps its own default).
+  hyper-threads per core; on a machine without them (the 2-core AMD EPYC VM of the figures)
+  that leaves half the cores idle. Unlike ``OMP_NUM_THREADS`` it leaves the thread count of other
+  OpenMP libraries in the process (PyTorch) alone.
 * ``MXNET_ENGINE_TYPE=NaiveEngine``: operators run in the calling thread. With the threaded
-  engine a second OpenMP thread competes with the Python thread for the same cores, which made
-  small networks (softmax regression) slower with more threads; run inline, more threads help
-  every network. Nothing is lost for the loop, which syncs once per epoch anyway.
+  engine the second OpenMP thread competes with the Python thread, which made small networks
+  slower with more threads; run inline, more threads help every network.
 
-Only the CPU wheel (``mxnet``) gets them: with a CUDA wheel (``mxnet-cu*``) the threaded engine
-overlaps host and device work, and the settings are left to MXNet.
+Why it is not the default: it speeds up the compute-bound loop (the loop vs PyTorch eager went
+MLP 0.66x -> 0.81x, LeNet 0.47x -> 0.65x) but slows what is bound by Python overhead (softmax
+regression 1.47x -> 0.89x, the book network's static-graph inference at batch 1 0.038 ms ->
+0.101 ms), and the inline engine removes the asynchronous execution the book demonstrates
+(section 8.2). The CUDA wheels (``mxnet-cu*``) never get it.
 """
 import os
 import sys
@@ -61,12 +63,11 @@ def _cpu_build():
 
 
 def configure(environ=None):
-    """Set each default the user has not set; return ``{variable: value}`` of those set.
-
-    Must run before ``import mxnet`` to have an effect.
+    """With ``GLUON_NOTES_PERF=1``, set each of ``defaults()`` the user has not set; return
+    ``{variable: value}`` of those set. Must run before ``import mxnet`` to have an effect.
     """
     environ = os.environ if environ is None else environ
-    if environ.get(ENV_SWITCH, "1") == "0" or not _cpu_build():
+    if environ.get(ENV_SWITCH, "0") != "1" or not _cpu_build():
         return {}
     applied = {}
     for key, value in defaults().items():
