@@ -300,7 +300,9 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
         Replaces ``SupervisedStep`` (e.g. a GAN step with two Trainers).
     ctx : Context, list of Context or str
     hybridize : bool or dict
-        ``net.hybridize(**hybridize)`` when a dict, ``net.hybridize()`` when True.
+        ``net.hybridize(**hybridize)`` when a dict; when True, ``HYBRIDIZE_DEFAULTS``
+        (static_alloc and static_shape). When the net and the loss are HybridBlocks, the
+        training step then runs net, loss and accuracy count as one graph (``TrainGraph``).
     seed : int, optional
         Makes the run repeatable; each epoch reseeds from ``(seed, epoch)`` so resuming is exact.
     accuracy : bool
