@@ -38,3 +38,12 @@ def test_console_process_exit_code_and_no_traceback(tmp_path):
                            "0", "--out", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "--batch-size: must be at least 1" in proc.stderr
+
+
+def test_outputs_have_a_normal_files_mode(tmp_path):
+    import os
+    assert main(["run", "linreg", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("metrics.json", "curves.png"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
