@@ -4,13 +4,16 @@
 PYTHON ?= python3
 VENV   ?= .venv
 MXNET  ?= mxnet==1.9.1
+# The optional PyTorch peer of `gluon-notes bench` (and its tests); `make test PEER=` skips it.
+# torch==2.13.0 is the CPU build on this project's machines; elsewhere PyPI serves a large CUDA one.
+PEER   ?= torch==2.13.0
 BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip --disable-pip-version-check
 STAMP   = $(VENV)/.installed
 DEB_DATA = /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install data demo test test-fast bench bench-pipeline clean
+.PHONY: install peer data demo test test-fast bench bench-pipeline clean
 .DEFAULT_GOAL := demo
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
@@ -19,6 +22,13 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(VENV)/.peer: $(STAMP)
+	@if [ -n "$(PEER)" ]; then $(PIP) install -q -c constraints.txt "$(PEER)" \
+	  || echo "note: could not install $(PEER); the bench's PyTorch column will say 'not installed'"; fi
+	touch $@
+
+peer: $(VENV)/.peer
 
 # Debian's dataset-fashion-mnist holds the official files; without apt, `gluon-notes data` downloads them.
 data: install
@@ -31,13 +41,13 @@ data: install
 demo: data
 	$(BIN)/gluon-notes run softmax --out runs/softmax
 
-test: data
+test: data peer
 	$(BIN)/python -m pytest -q
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not realdata"
 
-bench: data
+bench: data peer
 	$(BIN)/gluon-notes bench --out runs/bench
 
 bench-pipeline: data
