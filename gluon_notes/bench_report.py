@@ -1,0 +1,83 @@
+"""What ``gluon-notes bench`` shows a person: the printed table and ``bench.png``."""
+from .callbacks import atomic_write
+from .plot import plt
+
+WORKLOADS = ("inference", "train", "loop")
+
+
+def format_table(rows, peer="ok"):
+    """Milliseconds per call (speed-up vs imperative) and loop samples/s (ratio vs PyTorch)."""
+    lines = []
+    for workload in WORKLOADS:
+        sel = [r for r in rows if r["workload"] == workload]
+        if not sel:
+            continue
+        modes = list(dict.fromkeys(r["mode"] for r in sel))
+        unit = "samples/s (x PyTorch)" if workload == "loop" else "ms per call (x imperative)"
+        lines.append("%s, batch %d: %s" % (workload, sel[0]["batch_size"], unit))
+        lines.append("  %-9s" % "model" + "".join("%22s" % m for m in modes))
+        for model in dict.fromkeys(r["model"] for r in sel):
+            cells = []
+            for m in modes:
+                r = next((x for x in sel if x["model"] == model and x["mode"] == m), None)
+                cells.append("%22s" % _cell(r, workload))
+            lines.append("  %-9s" % model + "".join(cells))
+        if workload != "loop":
+            lines.append("  first call (deferred init + graph build), ms: " + "; ".join(
+                "%s %s" % (model, "/".join("%.1f" % r["first_call_ms"] for r in sel
+                                           if r["model"] == model and "first_call_ms" in r))
+                for model in dict.fromkeys(r["model"] for r in sel)))
+    return "\n".join(lines)
+
+
+def _cell(r, workload):
+    if r is None:
+        return "-"
+    if r.get("throughput") is None:
+        return r.get("status", "-")
+    if workload == "loop":
+        ratio = r.get("vs_torch")
+        return "%.0f" % r["throughput"] + (" (%.2fx)" % ratio if ratio else "")
+    if r["mode"] == "torch":
+        return "%.3f" % r["ms_median"]
+    return "%.3f (%.1fx)" % (r["ms_median"], r["speedup_vs_imperative"])
+
+
+def plot_bench(rows, path, title=None):
+    """Grouped bars: speed-up vs imperative per model (inference, train) and loop samples/s."""
+    panels = [w for w in WORKLOADS if any(r["workload"] == w and r.get("throughput")
+                                          for r in rows)]
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(4.6 * max(1, len(panels)), 3.6),
+                             squeeze=False)
+    for ax, workload in zip(axes[0], panels):
+        sel = [r for r in rows if r["workload"] == workload and r.get("throughput")]
+        models = list(dict.fromkeys(r["model"] for r in sel))
+        modes = list(dict.fromkeys(r["mode"] for r in sel))
+        width = 0.8 / len(modes)
+        vs_torch = workload == "loop" and "torch" in modes
+
+        def value(r):
+            if workload != "loop":
+                return r["speedup_vs_imperative"]
+            return r.get("vs_torch", 1.0) if vs_torch else r["throughput"] / 1e3
+        for j, mode in enumerate(modes):
+            xs, ys = [], []
+            for i, model in enumerate(models):
+                r = next((x for x in sel if x["model"] == model and x["mode"] == mode), None)
+                if r is not None:
+                    xs.append(i + (j - (len(modes) - 1) / 2) * width)
+                    ys.append(value(r))
+            bars = ax.bar(xs, ys, width, label="PyTorch eager" if mode == "torch" else mode,
+                          color="C%d" % (3 if mode == "torch" else j))
+            ax.bar_label(bars, fmt="%.2f" if vs_torch else "%.1f", fontsize=6)
+        ax.set_xticks(range(len(models)), models, fontsize=8)
+        ax.set_title("%s, batch %d" % (workload, sel[0]["batch_size"]), fontsize=9)
+        ax.set_ylabel("speed-up vs imperative (x)" if workload != "loop" else
+                      "throughput / PyTorch eager's" if vs_torch else "1000 samples/s")
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    atomic_write(str(path), lambda tmp: fig.savefig(tmp, dpi=80, format="png"))
+    plt.close(fig)
