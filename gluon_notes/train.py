@@ -14,8 +14,10 @@ Design
 * ``kvstore`` goes to ``gluon.Trainer`` ('device', 'local', or a ``dist_sync`` KVStore); output
   callbacks run only on rank 0.
 """
+import json
 import os
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, List
@@ -344,7 +346,6 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
     state = TrainState(net, trainer, ctx, num_epochs, history,
                        is_main=getattr(kv, "rank", 0) == 0)
     if progress is None:
-        import sys
         progress = sys.stderr.isatty()
     cbs = [history] + ([ProgressBar(_len(train_iter))] if progress else []) \
         + ([EpochLogger()] if verbose else []) + list(callbacks) \
@@ -413,8 +414,6 @@ def _len(it):
 
 def _resume(net, trainer, ctx, directory, history):
     """Load a checkpoint written by ``Checkpoint``; return the epoch to start from."""
-    import json
-    import os
     if not directory:
         raise GluonNotesError("resume=True needs checkpoint=DIR naming the checkpoint folder.")
     path = os.path.join(directory, Checkpoint.STATE)
