@@ -188,3 +188,22 @@ class Checkpoint(Callback):
             atomic_write(os.path.join(self.directory, self.STATES), s.trainer.save_states)
         write_json(os.path.join(self.directory, self.STATE),
                    {"epoch": epoch, "history": s.history.epochs})
+
+    @classmethod
+    def restore(cls, directory, net, trainer, ctx, history):
+        """Load what ``Checkpoint`` wrote into ``net``, ``trainer`` and ``history``; return the
+        epoch to start from (0 when ``directory`` holds no checkpoint yet)."""
+        from .errors import GluonNotesError
+        if not directory:
+            raise GluonNotesError("resume=True needs checkpoint=DIR naming the checkpoint folder.")
+        path = os.path.join(directory, cls.STATE)
+        if not os.path.exists(path):
+            return 0
+        with open(path) as f:
+            saved = json.load(f)
+        net.load_parameters(os.path.join(directory, cls.PARAMS), ctx=ctx)
+        states = os.path.join(directory, cls.STATES)
+        if hasattr(trainer, "load_states") and os.path.exists(states):
+            trainer.load_states(states)
+        history.epochs.extend(saved["history"])
+        return saved["epoch"] + 1

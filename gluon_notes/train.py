@@ -14,7 +14,6 @@ Design
 * ``kvstore`` goes to ``gluon.Trainer`` ('device', 'local', or a ``dist_sync`` KVStore); output
   callbacks run only on rank 0.
 """
-import json
 import os
 import random
 import sys
@@ -30,10 +29,9 @@ from .callbacks import Checkpoint, EpochLogger, History, ProgressBar
 from .context import as_ctx_list
 from .devices import ContextError
 from .errors import GluonNotesError, NonFiniteLossError
+from .fused import fuse_step, hybridize_flags
 
 LAG = 4  # batches the host may run ahead of the device
-#: what ``fit(hybridize=True)`` passes to ``hybridize`` (measured in docs/performance.md)
-HYBRIDIZE_DEFAULTS = dict(static_alloc=True, static_shape=True)
 #: parameters updated by one multi-tensor optimizer call (MXNet's default is 4, its maximum 60);
 #: the environment variable, when set, wins
 AGGREGATION_SIZE, AGGREGATION_ENV = 60, "MXNET_OPTIMIZER_AGGREGATION_SIZE"
@@ -103,47 +101,6 @@ def _reduce(parts, ctx0):
 def _correct(y_hat, y):
     # y_hat (B, classes), y (B,) -> number of correct predictions, a (1,) NDArray
     return (y_hat.argmax(axis=1) == y.astype(y_hat.dtype)).sum()
-
-
-class TrainGraph(gluon.HybridBlock):
-    """``net``, ``loss`` and the correct-prediction count as one graph (see ``SupervisedStep``).
-
-    Returns ``(sum of the batch's losses, correct predictions)`` (the second only when
-    ``accuracy``); both are ``(1,)`` arrays. The sum's gradient is the per-example losses'.
-    """
-
-    def __init__(self, net, loss, accuracy=True, **kwargs):
-        super().__init__(**kwargs)
-        self.net, self.loss, self.accuracy = net, loss, accuracy  # children: net's params shared
-
-    def hybrid_forward(self, F, X, y):
-        y_hat = self.net(X)                                          # (B, classes)
-        l_sum = F.sum(self.loss(y_hat, y), axis=None, keepdims=False)  # (1,)
-        if not self.accuracy:
-            return l_sum
-        pred = F.cast(F.argmax(F.BlockGrad(y_hat), axis=1), "float32")  # (B,)
-        return l_sum, F.sum(pred == F.cast(y, "float32"))              # (1,), (1,)
-
-
-def fuse_step(net, loss, accuracy, hybridize):
-    """A hybridized ``TrainGraph`` when ``net`` and ``loss`` are both HybridBlocks, else None.
-
-    ``hybridize`` is ``fit``'s argument (True or a dict of ``hybridize`` flags); the net keeps
-    its own flags, the training graph gets the same ones.
-    """
-    if not (hybridize and isinstance(net, gluon.HybridBlock)
-            and isinstance(loss, gluon.HybridBlock)):
-        return None
-    flags = hybridize_flags(hybridize)
-    graph = TrainGraph(net, loss, accuracy)
-    graph.hybridize(**flags)   # recurses into net and loss ...
-    net.hybridize(**flags)     # ... so give the net its flags again (resets only its own cache)
-    return graph
-
-
-def hybridize_flags(hybridize):
-    """``fit``'s ``hybridize`` argument as the keyword arguments of ``HybridBlock.hybridize``."""
-    return dict(HYBRIDIZE_DEFAULTS) if hybridize is True else dict(hybridize)
 
 
 class SupervisedStep:
@@ -341,7 +298,7 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
 
     history, start = History(), 0
     if resume:
-        start = _resume(net, trainer, ctx, checkpoint, history)
+        start = Checkpoint.restore(checkpoint, net, trainer, ctx, history)
     kv = getattr(trainer, "_kvstore", None)
     state = TrainState(net, trainer, ctx, num_epochs, history,
                        is_main=getattr(kv, "rank", 0) == 0)
@@ -410,20 +367,3 @@ def _len(it):
         return len(it)
     except TypeError:
         return None
-
-
-def _resume(net, trainer, ctx, directory, history):
-    """Load a checkpoint written by ``Checkpoint``; return the epoch to start from."""
-    if not directory:
-        raise GluonNotesError("resume=True needs checkpoint=DIR naming the checkpoint folder.")
-    path = os.path.join(directory, Checkpoint.STATE)
-    if not os.path.exists(path):
-        return 0  # nothing to resume: start from scratch
-    with open(path) as f:
-        saved = json.load(f)
-    net.load_parameters(os.path.join(directory, Checkpoint.PARAMS), ctx=ctx)
-    states = os.path.join(directory, Checkpoint.STATES)
-    if hasattr(trainer, "load_states") and os.path.exists(states):
-        trainer.load_states(states)
-    history.epochs.extend(saved["history"])
-    return saved["epoch"] + 1

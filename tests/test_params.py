@@ -2,7 +2,6 @@
 import warnings
 
 import numpy as np
-import mxnet as mx
 import pytest
 from mxnet import autograd, gluon, init, nd
 from mxnet.gluon import nn
