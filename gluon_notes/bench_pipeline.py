@@ -12,13 +12,13 @@ Run: ``python -m gluon_notes.bench_pipeline [--epochs 5] [--out runs/bench-pipel
 import contextlib
 import io
 import os
-import platform
 import time
 
 import mxnet as mx
 from mxnet import gluon, init
 from mxnet.gluon import nn
 
+from .bench import machine_info
 from .callbacks import write_json
 from .chapters._common import ArgumentParser, positive_int, prepare_out
 from .data import find_fashion_mnist, load_data_fashion_mnist, load_fashion_mnist
@@ -104,12 +104,12 @@ def main(argv=None):
     print("softmax regression, batch 256, lr 0.1, %d epochs, data from %s" % (args.epochs, folder))
     print("%-26s %12s %10s %9s %9s" % ("pipeline", "s/epoch", "load s", "test acc", "speed-up"))
     for name, r in results.items():
-        speedup = base["seconds_per_epoch"] / r["seconds_per_epoch"] if base else float("nan")
+        speedup = base["seconds_per_epoch"] / r["seconds_per_epoch"] if base else None
         r["speedup_vs_d2lzh"] = speedup
-        print("%-26s %12.3f %10.2f %9.4f %8.1fx" % (name, r["seconds_per_epoch"],
-                                                   r["load_seconds"], r["test_acc"], speedup))
-    machine = dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(),
-                   omp_num_threads=os.environ.get("OMP_NUM_THREADS"), mxnet=mx.__version__)
+        print("%-26s %12.3f %10.2f %9.4f %9s" % (name, r["seconds_per_epoch"], r["load_seconds"],
+                                                r["test_acc"], "-" if speedup is None
+                                                else "%.1fx" % speedup))
+    machine = machine_info(torch=None)
     write_json(out / "bench_pipeline.json", dict(epochs=args.epochs, machine=machine,
                                                  results=results))
     print("wrote %s" % (out / "bench_pipeline.json"))
