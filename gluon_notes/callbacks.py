@@ -66,6 +66,7 @@ def format_logs(epoch, logs):
     parts = ["epoch %d" % (epoch + 1)]
     for key, fmt in (("loss", "loss %.4f"), ("train_acc", "train acc %.3f"),
                      ("test_loss", "test loss %.4f"), ("test_acc", "test acc %.3f"),
+                     ("test_acc_moving", "test acc with moving BN stats %.3f"),
                      ("seconds", "%.1f s"), ("samples_per_sec", "%.0f samples/s")):
         if logs.get(key) is not None:
             parts.append(fmt % logs[key])

@@ -30,6 +30,7 @@ from .context import as_ctx_list
 from .devices import ContextError
 from .errors import GluonNotesError, NonFiniteLossError
 from .fused import fuse_step, hybridize_flags
+from .precise_bn import batchnorm_layers, recalibrate_bn
 
 LAG = 4  # batches the host may run ahead of the device
 #: parameters updated by one multi-tensor optimizer call (MXNet's default is 4, its maximum 60);
@@ -238,7 +239,7 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
         optimizer="sgd", optimizer_params=None, wd=0.0, lr_scheduler=None, clip_gradient=None,
         clip_norm=None, trainer=None, step=None, init=None, hybridize=False, seed=None,
         accuracy=True, eval_loss=None, callbacks=(), progress=None, verbose=True,
-        checkpoint=None, resume=False, kvstore="device"):
+        checkpoint=None, resume=False, kvstore="device", precise_bn=0):
     """Train ``net`` and return its ``History`` (book: ``train_ch3`` / ``train_ch5``).
 
     Parameters
@@ -274,6 +275,13 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
     checkpoint : str, optional
         Folder for a checkpoint written every epoch; ``resume=True`` continues from it.
     kvstore : str or KVStore
+    precise_bn : int
+        After each epoch, re-estimate every BatchNorm's running statistics from this many
+        training batches (``precise_bn.recalibrate_bn``) before evaluating; the test metrics
+        with the book's moving averages are kept as ``test_acc_moving`` / ``test_loss_moving``.
+        0 (default) evaluates with the moving averages, as the book does. Training never reads
+        the running statistics, so the weights are the same either way; the moving averages go
+        on from the recalibrated values (an epoch of 0.9-momentum updates forgets them).
 
     Returns
     -------
@@ -283,6 +291,12 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
         raise GluonNotesError("num_epochs must be a positive integer, got %r." % (num_epochs,))
     if trainer is None and step is None and not lr > 0:
         raise GluonNotesError("the learning rate must be > 0, got %r." % (lr,))
+    if not isinstance(precise_bn, int) or precise_bn < 0:
+        raise GluonNotesError("precise_bn must be a number of batches >= 0, got %r."
+                              % (precise_bn,))
+    if precise_bn and not batchnorm_layers(net):
+        raise GluonNotesError("precise_bn needs BatchNorm layers and the network has none; "
+                              "leave precise_bn at 0.")
     ctx = as_ctx_list(ctx)
     loss = loss if loss is not None else gluon.loss.SoftmaxCrossEntropyLoss()
     if seed is not None:
@@ -323,8 +337,13 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
                 seed_everything(seed * 1000 + epoch)
             hook("on_epoch_begin", epoch, {})
             logs = _train_epoch(step, train_iter, epoch, hook, _lr(trainer))
+            t = time.time()
+            if test_iter is not None and precise_bn:
+                res = evaluate(net, test_iter, ctx, eval_loss or loss, accuracy)
+                logs.update({"test_%s_moving" % k: v for k, v in res.items() if k != "n"})
+            if precise_bn:
+                recalibrate_bn(net, train_iter, precise_bn, ctx[0])
             if test_iter is not None:
-                t = time.time()
                 res = evaluate(net, test_iter, ctx, eval_loss or loss, accuracy)
                 logs.update({"test_" + k: v for k, v in res.items() if k != "n"},
                             eval_seconds=time.time() - t)

@@ -117,6 +117,10 @@ def test_batchnorm_scratch_trains_like_gluon_batchnorm_on_real_data(tmp_path):
         assert e_s["test_loss"] == pytest.approx(e_g["test_loss"], rel=1e-2)
         assert abs(e_s["test_acc"] - e_g["test_acc"]) <= 0.01
     assert scratch["runs"][0]["history"][-1]["train_acc"] > 0.3  # it learns
+    for m in (scratch, gluon_bn):  # precise BN by default; the book's evaluation kept beside it
+        assert m["settings"]["precise_bn"] == 20
+        assert 0.0 <= m["test_acc_moving_mean"] <= 1.0
+        assert "test_acc_moving" in m["runs"][0]["history"][0]
 
 
 @pytest.mark.realdata

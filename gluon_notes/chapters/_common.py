@@ -25,14 +25,22 @@ class ArgumentParser(argparse.ArgumentParser):
         raise GluonNotesError("%s: %s (see `%s --help`)." % (self.prog, message, self.prog))
 
 
-def positive_int(text):
+def _int_at_least(text, low):
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError("expected a whole number, got %r" % text) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1, got %d" % value)
+    if value < low:
+        raise argparse.ArgumentTypeError("must be at least %d, got %d" % (low, value))
     return value
+
+
+def positive_int(text):
+    return _int_at_least(text, 1)
+
+
+def nonnegative_int(text):
+    return _int_at_least(text, 0)
 
 
 def positive_float(text):
@@ -159,13 +167,15 @@ def run_classifier(args, make_net, loss=None, init=None, make_trainer=None, **fi
                 init=init, hybridize=args.hybridize, seed=seed, trainer=trainer, **fit_kw)
         runs.append(dict(seed=seed, test_acc=h.last["test_acc"], history=h.epochs))
         histories.append(("seed %d" % seed, h))
-    accs = [r["test_acc"] for r in runs]
-    metrics = dict(test_acc_mean=sum(accs) / len(accs), test_acc_per_seed=accs,
-                   seconds_per_epoch=sum(e["seconds"] for r in runs for e in r["history"])
+    metrics = dict(seconds_per_epoch=sum(e["seconds"] for r in runs for e in r["history"])
                    / sum(len(r["history"]) for r in runs), runs=runs)
-    print("test acc over seed(s) %s: mean %.4f (%s)" % (
-        ",".join(map(str, args.seed)), metrics["test_acc_mean"],
-        ", ".join("%.4f" % a for a in accs)))
+    keys = ["test_acc"] + (["test_acc_moving"] if "test_acc_moving" in h.last else [])
+    for key in keys:  # test_acc_moving: the book's evaluation when precise BN is on
+        accs = [r["history"][-1][key] for r in runs]
+        metrics.update({key + "_mean": sum(accs) / len(accs), key + "_per_seed": accs})
+        print("%s over seed(s) %s: mean %.4f (%s)" % (
+            key.replace("_", " "), ",".join(map(str, args.seed)), metrics[key + "_mean"],
+            ", ".join("%.4f" % a for a in accs)))
     save_results(args, metrics, histories)
     return metrics
 

@@ -1,0 +1,127 @@
+"""Precise BN: recomputed BatchNorm statistics equal numpy's, and change evaluation only."""
+import numpy as np
+import mxnet as mx
+import pytest
+from mxnet import autograd, nd
+from mxnet.gluon import nn
+
+from gluon_notes.data import ArrayLoader
+from gluon_notes.errors import GluonNotesError
+from gluon_notes.models import get_model
+from gluon_notes.precise_bn import batchnorm_layers, recalibrate_bn
+from gluon_notes.train import fit
+
+BN_MODELS = ["lenet_bn", "lenet_bn_scratch", "lenet_relu_bn"]
+
+
+def images(n, seed=0):
+    rng = np.random.RandomState(seed)
+    X = nd.array(rng.uniform(size=(n, 1, 28, 28)))
+    y = nd.array(rng.randint(0, 10, size=n))
+    return X, y
+
+
+def ready(name, X, hybridize=True):
+    net = get_model(name)
+    net.initialize(mx.init.Xavier())
+    if hybridize:
+        net.hybridize(static_alloc=True, static_shape=True)
+    with autograd.record():  # one training-mode call: moving statistics move away from 0 / 1
+        net(X).sum().backward()
+    return net
+
+
+@pytest.mark.parametrize("name", BN_MODELS)
+def test_statistics_of_several_batches_equal_numpy_over_their_union(name):
+    X, y = images(80)
+    net = ready(name, X[:16])
+    batches = [(X[:32], y[:32]), (X[32:48], y[32:48]), (X[48:], y[48:])]  # unequal sizes
+    assert recalibrate_bn(net, batches, num_batches=10) == 4
+    first = net[0](X).asnumpy()  # the first convolution's output feeds the first BatchNorm
+    _, mean, var, _ = batchnorm_layers(net)[0]
+    np.testing.assert_allclose(mean.data().asnumpy(), first.mean(axis=(0, 2, 3)), atol=1e-5)
+    np.testing.assert_allclose(var.data().asnumpy(), first.var(axis=(0, 2, 3)), rtol=1e-4,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("name", BN_MODELS)
+def test_after_one_batch_inference_equals_training_mode_on_it(name):
+    X, _ = images(64)
+    net = ready(name, X)
+    with autograd.train_mode():
+        expected = net(X).asnumpy()
+    assert not np.allclose(net(X).asnumpy(), expected, atol=1e-3)  # the moving stats differ
+    recalibrate_bn(net, [X], num_batches=1)
+    np.testing.assert_allclose(net(X).asnumpy(), expected, rtol=1e-3, atol=1e-4)
+
+
+def test_hybridized_net_stays_hybridized_and_only_num_batches_are_read():
+    X, y = images(64)
+    net = ready("lenet_bn", X[:16])
+    seen = []
+
+    def data():
+        for i in range(4):
+            seen.append(i)
+            yield X[16 * i:16 * (i + 1)], y[16 * i:16 * (i + 1)]
+
+    recalibrate_bn(net, data(), num_batches=2)
+    assert seen == [0, 1]
+    blocks = []
+    net.apply(blocks.append)
+    assert all(b._active for b in blocks if isinstance(b, mx.gluon.HybridBlock))
+    assert net._cached_op is not None  # the compiled graph was kept, not rebuilt
+
+
+def test_every_device_gets_the_statistics():
+    X, _ = images(32)
+    ctx = [mx.cpu(0), mx.cpu(1)]
+    net = get_model("lenet_bn")
+    net.initialize(mx.init.Xavier(), ctx=ctx)
+    recalibrate_bn(net, [X], num_batches=1, ctx=ctx[1])
+    for _, mean, var, _ in batchnorm_layers(net):
+        np.testing.assert_array_equal(mean.data(ctx[0]).asnumpy(), mean.data(ctx[1]).asnumpy())
+        assert np.abs(var.data(ctx[0]).asnumpy() - 1).max() > 1e-3  # not the initial ones
+
+
+def test_bad_uses_are_one_sentence_errors():
+    X, y = images(16)
+    net = nn.HybridSequential()
+    net.add(nn.Dense(10))
+    net.initialize()
+    with pytest.raises(GluonNotesError, match="no BatchNorm layer"):
+        recalibrate_bn(net, [X])
+    with pytest.raises(GluonNotesError, match="has none"):
+        fit(net, ArrayLoader(X, y, 8), num_epochs=1, precise_bn=2, verbose=False)
+    bn_net = ready("lenet_bn", X)
+    with pytest.raises(GluonNotesError, match="empty"):
+        recalibrate_bn(bn_net, [])
+    with pytest.raises(GluonNotesError, match="positive integer"):
+        recalibrate_bn(bn_net, [X], num_batches=0)
+    with pytest.raises(GluonNotesError, match="precise_bn must be"):
+        fit(bn_net, ArrayLoader(X, y, 8), num_epochs=1, precise_bn=-1, verbose=False)
+
+
+def test_fit_with_precise_bn_trains_the_same_weights_and_reports_both_accuracies():
+    X, y = images(96)
+    weights, histories = [], []
+    for precise_bn in (0, 3):
+        net = get_model("lenet_bn")
+        h = fit(net, ArrayLoader(X, y, 32, shuffle=True), ArrayLoader(X, y, 48), num_epochs=2,
+                lr=0.5, hybridize=True, seed=3, precise_bn=precise_bn, verbose=False)
+        weights.append([p.data().asnumpy() for p in net.collect_params().values()
+                        if p.grad_req != "null"])
+        histories.append(h)
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+    plain, precise = histories
+    assert "test_acc_moving" not in plain.last
+    for e_plain, e_precise in zip(plain.epochs, precise.epochs):
+        assert e_precise["loss"] == e_plain["loss"]  # training is untouched
+        assert {"test_acc", "test_acc_moving", "test_loss_moving"} <= set(e_precise)
+    # the first epoch's moving-average evaluation is the plain run's (later ones continue the
+    # averages from the recalibrated values, forgotten after a real epoch: 0.9 ** 234 ~ 1e-11)
+    first_plain, first_precise = plain.epochs[0], precise.epochs[0]
+    assert first_precise["test_acc_moving"] == pytest.approx(first_plain["test_acc"], abs=1e-6)
+    assert first_precise["test_loss_moving"] == pytest.approx(first_plain["test_loss"], rel=1e-5)
+    assert first_precise["test_loss"] != pytest.approx(first_plain["test_loss"], rel=1e-5)
