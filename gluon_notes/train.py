@@ -30,6 +30,7 @@ from .context import as_ctx_list
 from .devices import ContextError
 from .errors import GluonNotesError, NonFiniteLossError
 from .fused import fuse_step, hybridize_flags
+from .optim import BucketedSGD  # noqa: F401  (registers 'bucketedsgd')
 from .precise_bn import batchnorm_layers, recalibrate_bn
 
 LAG = 4  # batches the host may run ahead of the device
@@ -208,7 +209,11 @@ class TrainState:
 
 def make_trainer(net, optimizer="sgd", lr=0.1, wd=0.0, lr_scheduler=None, clip_gradient=None,
                  optimizer_params=None, kvstore="device", clip_norm=None):
-    """A ``gluon.Trainer`` over all parameters of ``net`` with the loop's options."""
+    """A ``gluon.Trainer`` over all parameters of ``net`` with the loop's options.
+
+    ``optimizer='sgd'`` is ``optim.BucketedSGD``: MXNet's SGD, with large tensors updated one by
+    one instead of through the slow multi-tensor kernel (see ``gluon_notes.optim``).
+    """
     params = dict(learning_rate=lr, wd=wd)
     if lr_scheduler is not None:
         params["lr_scheduler"] = lr_scheduler
@@ -216,7 +221,8 @@ def make_trainer(net, optimizer="sgd", lr=0.1, wd=0.0, lr_scheduler=None, clip_g
         params["clip_gradient"] = clip_gradient
     params.update(optimizer_params or {})
     if isinstance(optimizer, str):
-        optimizer = mx.optimizer.create(optimizer, **params)
+        name = "bucketedsgd" if optimizer.lower() == "sgd" else optimizer
+        optimizer = mx.optimizer.create(name, **params)
         params = None
     if hasattr(optimizer, "aggregate_num") and AGGREGATION_ENV not in os.environ:
         optimizer.aggregate_num = AGGREGATION_SIZE  # one multi-tensor update call, not n/4
