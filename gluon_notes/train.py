@@ -302,7 +302,7 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
                               % (precise_bn,))
     if precise_bn and not batchnorm_layers(net):
         raise GluonNotesError("precise_bn needs BatchNorm layers and the network has none; "
-                              "leave precise_bn at 0.")
+                              "leave precise_bn (--precise-bn) at 0.")
     ctx = as_ctx_list(ctx)
     loss = loss if loss is not None else gluon.loss.SoftmaxCrossEntropyLoss()
     if seed is not None:

@@ -130,3 +130,15 @@ def test_lenet_improved_schedule_on_real_data(tmp_path):
     lrs = [e["lr"] for e in m["runs"][0]["history"]]
     assert lrs[0] < lrs[1] <= 0.1  # one epoch of linear warm-up, then the cosine from 0.1
     assert m["test_acc_mean"] > 0.3
+
+
+@pytest.mark.realdata
+@realdata
+def test_precise_bn_on_a_net_without_batchnorm_is_a_one_line_error(tmp_path, capsys):
+    assert cli(["run", "lenet", "--precise-bn", "5", "--limit", "256", "--epochs", "1",
+                "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "has none" in err and "--precise-bn" in err and "Traceback" not in err
+    assert not (tmp_path / "metrics.json").exists()
+    assert cli(["run", "lenet", "--precise-bn", "-1", "--summary", "--out", str(tmp_path)]) == 2
+    assert "at least 0" in capsys.readouterr().err

@@ -80,3 +80,12 @@ def test_checkpoint_resume_with_it_is_exact(tmp_path):
         resume=True)
     for a, b in zip(full.collect_params().values(), resumed.collect_params().values()):
         np.testing.assert_allclose(a.data().asnumpy(), b.data().asnumpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_update_benchmark_times_every_variant():
+    from gluon_notes.bench_update import VARIANTS, main
+    results = main(["--models", "softmax,mlp", "--number", "2", "--repeats", "1"])
+    assert set(results) == {"softmax", "mlp"}
+    assert results["mlp"]["tensors"] == 4 and results["mlp"]["elements"] == 784 * 256 + 256 + 2570
+    for r in results.values():
+        assert set(r["ms"]) == set(VARIANTS) and all(v > 0 for v in r["ms"].values())
