@@ -25,7 +25,8 @@ from tqdm.auto import tqdm
 from .bench_loop import run_loop
 from .bench_report import WORKLOADS, format_table, plot_bench
 from .bench_models import (DEFAULT_MODELS, MODELS, copy_to_torch, get_bench_model,
-                           import_torch, torch_default_threads, torch_threads)
+                           import_torch, set_torch_threads, torch_default_threads,
+                           torch_threads)
 from .callbacks import write_json
 from .chapters._common import ArgumentParser, ctx_arg, positive_int, prepare_out
 from .errors import GluonNotesError
@@ -68,6 +69,9 @@ def parse_args(argv):
                    help="synthetic training images per epoch (default 30720)")
     p.add_argument("--epochs", type=positive_int, default=4,
                    help="loop epochs; the first is a warm-up (default 4)")
+    p.add_argument("--torch-threads", type=positive_int, default=None,
+                   help="threads of the PyTorch peer (default: PyTorch's own default); 1 compares "
+                        "with MXNet's default on a machine without hyper-threads")
     p.add_argument("--out", default=os.path.join("runs", "bench"), help="output folder")
     args = p.parse_args(argv)
     if isinstance(args.ctx, str):
@@ -312,6 +316,8 @@ def main(argv=None):
     args = parse_args(argv)
     out = prepare_out(args.out)
     torch = import_torch()
+    if args.torch_threads is not None:
+        set_torch_threads(args.torch_threads)
     machine = machine_info(torch)
     cpu0, start = _cpu_seconds(), time.time()
     doc = run(args, torch)

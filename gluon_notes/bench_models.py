@@ -146,11 +146,17 @@ def import_torch():
 _TORCH_THREADS = []
 
 
-def torch_default_threads():
-    """PyTorch's own default thread count, read in a fresh interpreter.
+def set_torch_threads(n):
+    """Run the PyTorch side of the bench with ``n`` threads instead of its default."""
+    _TORCH_THREADS[:] = [n]
 
-    In this process it would be wrong: MXNet and PyTorch share ``libgomp``, and MXNet sets the
-    main thread's OpenMP threads at import (to half the cores), which PyTorch then inherits.
+
+def torch_default_threads():
+    """The threads PyTorch runs with in the bench: its own default, read in a fresh
+    interpreter, unless ``set_torch_threads`` chose a count.
+
+    Read in this process it would be wrong: MXNet and PyTorch share ``libgomp``, and MXNet sets
+    the main thread's OpenMP threads at import (to half the cores), which PyTorch then inherits.
     """
     if not _TORCH_THREADS:
         code = "import torch; print(torch.get_num_threads())"

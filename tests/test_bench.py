@@ -45,6 +45,16 @@ def test_outputs_structure(tmp_path, capsys):
     assert "book_net" in printed and "bench.json" in printed
 
 
+def test_torch_threads_option_sets_the_peer_threads(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_models, "_TORCH_THREADS", [])
+    _, doc = run_bench(tmp_path, "--models", "softmax", "--modes", "static",
+                       "--workloads", "inference", "--torch-threads", "1")
+    assert doc["settings"]["torch_threads"] == 1
+    if doc["machine"]["torch"] is not None:
+        assert doc["machine"]["torch_threads"] == 1
+        assert any(r["mode"] == "torch" and r.get("throughput") for r in doc["results"])
+
+
 def test_torch_not_installed(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(bench, "import_torch", lambda: None)
     _, doc = run_bench(tmp_path, "--models", "softmax", "--modes", "static",
