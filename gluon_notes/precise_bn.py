@@ -1,20 +1,21 @@
 """Re-estimate BatchNorm's inference statistics from training data ("precise BN").
 
-In training mode a BatchNorm layer normalises with the statistics of the current batch; at test time
-it uses ``running_mean`` / ``running_var``, exponential moving averages (momentum 0.9, so roughly
-the last ten batches) of statistics computed with the weights *of those batches*. With a large
-learning rate the weights move faster than the averages can follow, and the test accuracy measured
-with them swings from epoch to epoch. The book's LeNet + BatchNorm (lr 1.0) shows it: seed 0 gives
-test accuracies 0.806, 0.748, 0.808, 0.668, 0.803 over five epochs with the moving averages, and
-0.845, 0.857, 0.873, 0.861, 0.882 when, after each epoch, the statistics are recomputed with the
-final weights from 20 training batches. The weights are the same in both cases.
+In training mode a BatchNorm layer normalises with the statistics of the current batch; at test
+time it uses ``running_mean`` / ``running_var``, exponential moving averages (momentum 0.9, so
+roughly the last ten batches) of statistics computed with the weights *of those batches*. With a
+large learning rate the weights move faster than the averages can follow, and the test accuracy
+measured with them swings from epoch to epoch. The book's LeNet + BatchNorm (lr 1.0) shows it:
+seed 0 gives test accuracies 0.806, 0.748, 0.808, 0.668, 0.803 over five epochs with the moving
+averages, and 0.846, 0.857, 0.872, 0.861, 0.883 when, after each epoch, the statistics are
+recomputed with the final weights from 20 training batches. The weights are the same in both cases.
 
-``recalibrate_bn`` recomputes them: it runs ``num_batches`` training batches through the network in
-training mode (each BatchNorm normalises with its batch, as during training), pools the per-channel
-means and biased variances of every BatchNorm input over those batches, and writes them into the
-running statistics. Training itself never reads the running statistics, so recalibrating changes the
-evaluation only, never the training trajectory. ``fit(precise_bn=N)`` does this before each
-evaluation. (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021, section 3.)
+``recalibrate_bn`` recomputes them: it runs ``num_batches`` training batches through the network
+in training mode (each BatchNorm normalises with its batch, as during training), pools the
+per-channel means and biased variances of every BatchNorm input over those batches, and writes
+them into the running statistics. Training itself never reads the running statistics, so this
+changes the evaluation only, never the training trajectory. ``fit(precise_bn=N)`` scores each
+epoch both ways and then puts the moving averages back (``PreciseBN``).
+(Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021, section 3.)
 """
 import contextlib
 
@@ -134,3 +135,53 @@ def recalibrate_bn(net, data_iter, num_batches=20, ctx=None):
         mean_param.set_data(mean)
         var_param.set_data(var)
     return len(layers)
+
+
+def snapshot_running_stats(net):
+    """Copies of every BatchNorm's running statistics, per device (they may differ)."""
+    return [(p, [a.copy() for a in p.list_data()])
+            for _, mean, var, _ in batchnorm_layers(net) for p in (mean, var)]
+
+
+def restore_running_stats(snapshot):
+    """Put back what ``snapshot_running_stats`` copied."""
+    for param, copies in snapshot:
+        for arr, saved in zip(param.list_data(), copies):
+            saved.copyto(arr)
+
+
+class PreciseBN:
+    """``fit(precise_bn=N)``: score each epoch with recomputed BatchNorm statistics.
+
+    ``evaluate(score)`` calls ``score()`` with the moving averages (the book's evaluation), then
+    recomputes the statistics from ``num_batches`` training batches, calls ``score()`` again, and
+    puts the moving averages back, so that they evolve exactly as without precise BN.
+    ``finish()`` leaves the last recomputed statistics in the network for the user.
+    """
+
+    def __init__(self, net, train_iter, num_batches, ctx):
+        if not batchnorm_layers(net):
+            raise GluonNotesError("precise_bn needs BatchNorm layers and the network has none; "
+                                  "leave precise_bn (--precise-bn) at 0.")
+        self.net, self.train_iter, self.num_batches, self.ctx = net, train_iter, num_batches, ctx
+        self.recomputed = None
+
+    def _recompute(self):
+        recalibrate_bn(self.net, self.train_iter, self.num_batches, self.ctx)
+
+    def evaluate(self, score):
+        """``(score with recomputed statistics, score with the moving averages)``."""
+        moving = score()
+        saved = snapshot_running_stats(self.net)
+        self._recompute()
+        precise = score()
+        self.recomputed = snapshot_running_stats(self.net)
+        restore_running_stats(saved)
+        return precise, moving
+
+    def finish(self):
+        """Leave statistics recomputed for the final weights in the network."""
+        if self.recomputed is None:
+            self._recompute()
+        else:
+            restore_running_stats(self.recomputed)

@@ -31,7 +31,7 @@ from .devices import ContextError
 from .errors import GluonNotesError, NonFiniteLossError
 from .fused import fuse_step, hybridize_flags
 from .optim import BucketedSGD  # noqa: F401  (registers 'bucketedsgd')
-from .precise_bn import batchnorm_layers, recalibrate_bn
+from .precise_bn import PreciseBN
 
 LAG = 4  # batches the host may run ahead of the device
 #: parameters updated by one multi-tensor optimizer call (MXNet's default is 4, its maximum 60);
@@ -282,12 +282,11 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
         Folder for a checkpoint written every epoch; ``resume=True`` continues from it.
     kvstore : str or KVStore
     precise_bn : int
-        After each epoch, re-estimate every BatchNorm's running statistics from this many
-        training batches (``precise_bn.recalibrate_bn``) before evaluating; the test metrics
-        with the book's moving averages are kept as ``test_acc_moving`` / ``test_loss_moving``.
-        0 (default) evaluates with the moving averages, as the book does. Training never reads
-        the running statistics, so the weights are the same either way; the moving averages go
-        on from the recalibrated values (an epoch of 0.9-momentum updates forgets them).
+        Score the test set with BatchNorm statistics recomputed from this many training batches
+        (``precise_bn.PreciseBN``); the scores with the book's moving averages are kept as
+        ``test_acc_moving`` / ``test_loss_moving``, and the moving averages go on exactly as
+        without it, as do the weights. The returned network keeps the recomputed statistics.
+        0 (default) evaluates with the moving averages, as the book does.
 
     Returns
     -------
@@ -300,14 +299,12 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
     if not isinstance(precise_bn, int) or precise_bn < 0:
         raise GluonNotesError("precise_bn must be a number of batches >= 0, got %r."
                               % (precise_bn,))
-    if precise_bn and not batchnorm_layers(net):
-        raise GluonNotesError("precise_bn needs BatchNorm layers and the network has none; "
-                              "leave precise_bn (--precise-bn) at 0.")
     ctx = as_ctx_list(ctx)
     loss = loss if loss is not None else gluon.loss.SoftmaxCrossEntropyLoss()
     if seed is not None:
         seed_everything(seed)
     prepare_net(net, ctx, init)
+    pbn = PreciseBN(net, train_iter, precise_bn, ctx[0]) if precise_bn else None
     if hybridize:
         net.hybridize(**hybridize_flags(hybridize))
     if trainer is None and step is None:
@@ -343,22 +340,30 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=0.1, ctx
                 seed_everything(seed * 1000 + epoch)
             hook("on_epoch_begin", epoch, {})
             logs = _train_epoch(step, train_iter, epoch, hook, _lr(trainer))
-            t = time.time()
-            if test_iter is not None and precise_bn:
-                res = evaluate(net, test_iter, ctx, eval_loss or loss, accuracy)
-                logs.update({"test_%s_moving" % k: v for k, v in res.items() if k != "n"})
-            if precise_bn:
-                recalibrate_bn(net, train_iter, precise_bn, ctx[0])
             if test_iter is not None:
-                res = evaluate(net, test_iter, ctx, eval_loss or loss, accuracy)
-                logs.update({"test_" + k: v for k, v in res.items() if k != "n"},
+                t = time.time()
+                logs.update(_score(net, test_iter, ctx, eval_loss or loss, accuracy, pbn),
                             eval_seconds=time.time() - t)
             hook("on_epoch_end", epoch, logs)
             if state.stop_training:
                 break
+        if pbn is not None:
+            pbn.finish()
     finally:
         hook("on_train_end", {})
     return history
+
+
+def _score(net, test_iter, ctx, loss, accuracy, pbn=None):
+    """The epoch's test metrics: ``test_acc``, ``test_loss`` (+ ``*_moving`` with precise BN)."""
+    def score():
+        res = evaluate(net, test_iter, ctx, loss, accuracy)
+        return {k: v for k, v in res.items() if k != "n"}
+    if pbn is None:
+        return {"test_" + k: v for k, v in score().items()}
+    precise, moving = pbn.evaluate(score)
+    return dict({"test_" + k: v for k, v in precise.items()},
+                **{"test_%s_moving" % k: v for k, v in moving.items()})
 
 
 def _train_epoch(step, train_iter, epoch, hook, lr):

@@ -31,6 +31,14 @@ def test_chapters_are_listed_with_the_book_settings():
         assert (d["resize"], d["batch_size"], d["lr"]) == (resize, batch_size, lr), chapter
 
 
+def test_chapters_with_batchnorm_score_with_precise_bn_by_default():
+    from gluon_notes.models import get_model
+    from gluon_notes.precise_bn import batchnorm_layers
+    for chapter, (model, *_) in TRAINING.items():
+        has_bn = bool(batchnorm_layers(get_model(model)))
+        assert (get_chapter(chapter).DEFAULTS.get("precise_bn", 0) > 0) == has_bn, chapter
+
+
 def test_padding_stride_shapes_match_the_book(capsys):
     shapes = get_chapter("padding-stride").main([])
     assert list(shapes.values()) == [(8, 8), (8, 8), (4, 4), (2, 2)]
