@@ -27,15 +27,19 @@ from .layers.cnn import BatchNorm as ScratchBatchNorm
 
 
 def batchnorm_layers(net):
-    """``[(block, mean_param, var_param, axis)]`` for every BatchNorm in ``net``, in call order.
+    """``[(block, mean_param, var_param, axis)]`` for every BatchNorm in ``net`` whose statistics
+    training updates, in registration order.
 
     Recognises ``nn.BatchNorm`` (and subclasses such as ``SyncBatchNorm``) and the from-scratch
-    ``layers.BatchNorm``.
+    ``layers.BatchNorm``; layers with ``use_global_stats=True`` (frozen statistics, e.g. when
+    fine-tuning) are left out.
     """
     found = []
 
     def visit(block):
         if isinstance(block, nn.BatchNorm):
+            if block._kwargs.get("use_global_stats"):  # noqa: SLF001
+                return
             found.append((block, block.running_mean, block.running_var,
                           block._kwargs.get("axis", 1)))  # noqa: SLF001
         elif isinstance(block, ScratchBatchNorm):
@@ -68,8 +72,8 @@ class _Moments:
 
     def __call__(self, block, inputs):
         X = inputs[0]
-        axes = tuple(a for a in range(X.ndim) if a != self.axis % X.ndim)
         channel = self.axis % X.ndim
+        axes = tuple(a for a in range(X.ndim) if a != channel)
         count = X.size // X.shape[channel]                                # values per channel
         mean = X.mean(axis=axes)                                          # (C,)
         shape = [1] * X.ndim

@@ -84,6 +84,19 @@ def test_every_device_gets_the_statistics():
         assert np.abs(var.data(ctx[0]).asnumpy() - 1).max() > 1e-3  # not the initial ones
 
 
+def test_frozen_statistics_are_left_alone():
+    X, _ = images(32)
+    net = nn.HybridSequential()
+    net.add(nn.Conv2D(4, 3), nn.BatchNorm(use_global_stats=True), nn.Conv2D(4, 3), nn.BatchNorm())
+    net.initialize()
+    net(X)
+    frozen, trained = net[1], net[3]
+    assert [layer[0] for layer in batchnorm_layers(net)] == [trained]
+    recalibrate_bn(net, [X], num_batches=1)
+    np.testing.assert_array_equal(frozen.running_mean.data().asnumpy(), np.zeros(4))
+    assert np.abs(trained.running_mean.data().asnumpy()).max() > 0
+
+
 def test_bad_uses_are_one_sentence_errors():
     X, y = images(16)
     net = nn.HybridSequential()
