@@ -1,18 +1,21 @@
 """SGD with MXNet's update math, but a multi-tensor update only where it pays (``BucketedSGD``).
 
-MXNet's ``SGD`` hands a Trainer's parameters to ``multi_sgd_update`` / ``multi_sgd_mom_update`` in
-groups of ``aggregate_num``: one operator call per group instead of one per parameter. In the 1.9.1
-CPU build that kernel visits ``largest tensor size x tensors in the group`` elements, and does so
-about half as fast per element as ``sgd_update``. One big tensor in a group therefore makes the
+MXNet's ``SGD`` hands a Trainer's parameters to ``multi_sgd_update`` /
+``multi_sgd_mom_update`` in groups of ``aggregate_num``: one operator call per group instead of
+one per parameter. In the 1.9.1 CPU build that kernel visits ``largest tensor size x tensors in
+the group`` elements, and does so about half as fast per element as ``sgd_update``. One big tensor in a group therefore makes the
 whole group slow: on the 2-core VM of docs/performance.md, a ``trainer.step`` took
 
 =============  ===========  ===============  ===============  ===========
-network        parameters   aggregate 1      aggregate 60     this class
+network        parameters   aggregate 1      aggregate 60     BucketedSGD
 =============  ===========  ===============  ===============  ===========
-MLP 784-256    4, 204k      0.55 ms          0.88 ms          see docs
-LeNet          10, 44k      0.77 ms          0.23 ms          see docs
-ResNet-18      110, 11.2M   31 ms            50 ms            see docs
+softmax        2, 7.9k      0.16 ms          0.11 ms          0.12 ms
+MLP 784-256    4, 204k      0.55 ms          0.88 ms          0.29 ms
+LeNet          10, 44k      0.77 ms          0.22 ms          0.23 ms
+ResNet-18      110, 11.2M   31 ms            50 ms            15 ms
 =============  ===========  ===============  ===============  ===========
+
+(one thread, ``python -m gluon_notes.bench_update``).
 
 ``BucketedSGD`` keeps MXNet's ``SGD`` (same hyper-parameters, learning-rate schedule, weight decay,
 gradient clipping, momentum states, the same update formula) and changes only how a group is
