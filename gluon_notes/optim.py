@@ -3,8 +3,9 @@
 MXNet's ``SGD`` hands a Trainer's parameters to ``multi_sgd_update`` /
 ``multi_sgd_mom_update`` in groups of ``aggregate_num``: one operator call per group instead of
 one per parameter. In the 1.9.1 CPU build that kernel visits ``largest tensor size x tensors in
-the group`` elements, and does so about half as fast per element as ``sgd_update``. One big tensor in a group therefore makes the
-whole group slow: on the 2-core VM of docs/performance.md, a ``trainer.step`` took
+the group`` elements, and does so about half as fast per element as ``sgd_update``. One big
+tensor in a group therefore makes the whole group slow: on the 2-core VM of docs/performance.md,
+a ``trainer.step`` took
 
 =============  ===========  ===============  ===============  ===========
 network        parameters   aggregate 1      aggregate 60     BucketedSGD
