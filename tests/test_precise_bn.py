@@ -149,3 +149,15 @@ def test_fit_without_test_data_still_leaves_recomputed_statistics():
     _, mean, _, _ = batchnorm_layers(net)[0]
     first = net[0](X).asnumpy()  # the two batches are all the data
     np.testing.assert_allclose(mean.data().asnumpy(), first.mean(axis=(0, 2, 3)), atol=1e-5)
+
+
+def test_fit_on_two_devices_with_precise_bn():
+    X, y = images(64)
+    ctx = [mx.cpu(0), mx.cpu(1)]
+    net = get_model("lenet_bn")
+    h = fit(net, ArrayLoader(X, y, 32), ArrayLoader(X, y, 32), num_epochs=1, lr=0.5, ctx=ctx,
+            hybridize=True, precise_bn=2, verbose=False)
+    assert 0.0 <= h.last["test_acc"] <= 1.0 and "test_acc_moving" in h.last
+    for _, mean, var, _ in batchnorm_layers(net):  # the recomputed statistics, on both devices
+        for p in (mean, var):
+            np.testing.assert_array_equal(p.data(ctx[0]).asnumpy(), p.data(ctx[1]).asnumpy())
