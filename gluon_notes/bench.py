@@ -22,7 +22,7 @@ import mxnet as mx
 from mxnet import autograd, gluon, nd
 from tqdm.auto import tqdm
 
-from .bench_loop import run_loop
+from .bench_loop import run_loop_child
 from .bench_report import WORKLOADS, format_table, plot_bench
 from .bench_models import (DEFAULT_MODELS, MODELS, copy_to_torch, get_bench_model,
                            import_torch, set_torch_threads, torch_default_threads,
@@ -259,7 +259,8 @@ def _cpu_seconds():
             v = [int(x) for x in f.readline().split()[1:]]
     except (OSError, ValueError):
         return None
-    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK"), sum(os.times()[:2])
+    # this process and its finished children (the loop benchmark's)
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK"), sum(os.times()[:4])
 
 
 def other_load(before, after, seconds):
@@ -297,11 +298,13 @@ def run(args, torch):
         if status != "ok":
             rows.append(dict(model=case.model.name, workload=case.workload, mode="torch",
                              batch_size=case.bs, status=status))
-    for name in loop_models:
+    for name in loop_models:  # each in a child process, with the model's CPU profile
         bar.set_postfix_str("%s loop" % name)
-        rows += run_loop(get_bench_model(name), args.modes, args.loop_batch_size,
-                         args.loop_samples, args.epochs, ctx,
-                         torch if peer == "ok" else None, lambda: bar.update(1))
+        loop_rows = run_loop_child(get_bench_model(name), args.modes, args.loop_batch_size,
+                                   args.loop_samples, args.epochs, ctx, peer == "ok",
+                                   torch_default_threads() if peer == "ok" else None)
+        bar.update(len(loop_rows))
+        rows += loop_rows
     bar.close()
     for r in rows:  # the peer ratio: this mode's throughput over PyTorch eager's
         t = next((x for x in rows if x["model"] == r["model"] and x["workload"] == r["workload"]

@@ -6,15 +6,27 @@ epoch, and accumulate the loss and the correct predictions on the device, readin
 epoch. Throughput is samples/s over whole epochs; the first epoch (deferred initialization,
 graph construction, memory planning) is a warm-up and is left out. PyTorch's epochs run in
 turn with those of ``fit`` in the 'static' mode, in the same process.
+
+Each model trains in a child process of its own (``python -m gluon_notes.bench_loop``), started
+with the model's CPU profile (``BenchModel.cpu_profile``, see ``gluon_notes.perf``): MXNet fixes
+its engine and threads at import, and the loop runs a convolutional network with the inline
+engine and all cores, as ``gluon-notes run`` does for the CNN chapters, but softmax regression
+and the MLP with MXNet's threaded engine. ``GLUON_NOTES_PERF``, when set, applies to every model.
 """
+import argparse
+import json
+import subprocess
+import sys
 import time
 
 import numpy as np
 import mxnet as mx
 from mxnet import nd
 
-from .bench_models import torch_threads
+from . import perf
+from .bench_models import get_bench_model, import_torch, set_torch_threads, torch_threads
 from .data import ArrayLoader
+from .errors import GluonNotesError
 
 #: loop mode -> ``fit(hybridize=...)``; 'static' is what ``fit(hybridize=True)`` uses
 LOOP_MODES = {"imperative": False, "hybridize": dict(static_alloc=False),
@@ -115,3 +127,53 @@ def run_loop(model, modes, batch_size, samples, epochs, ctx, torch=None, tick=No
     else:
         add("torch", torch_rates[1:])
     return out
+
+
+def run_loop_child(model, modes, batch_size, samples, epochs, ctx, peer, torch_threads_n=None):
+    """``run_loop`` in a child process started with ``model.cpu_profile``; its result rows.
+
+    ``peer`` says whether to time PyTorch too; ``torch_threads_n`` is PyTorch's thread count.
+    Each row also tells the profile, engine and MXNet OpenMP threads the loop ran with.
+    """
+    spec = dict(model=model.name, modes=list(modes), batch_size=batch_size, samples=samples,
+                epochs=epochs, ctx=[ctx.device_type, ctx.device_id], peer=bool(peer),
+                torch_threads=torch_threads_n)
+    proc = subprocess.run([sys.executable, "-m", __name__, json.dumps(spec)],
+                          env=perf.child_env(model.cpu_profile), capture_output=True, text=True)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        why = (proc.stderr.strip().splitlines() or ["exit status %d" % proc.returncode])[-1]
+        why = why.replace("gluon-notes: error: ", "")
+        raise GluonNotesError("the loop benchmark of %s failed in its child process: %s"
+                              % (model.name, why))
+    return json.loads(lines[-1])
+
+
+def main(argv=None):
+    """Child process: ``python -m gluon_notes.bench_loop SPEC`` prints the rows as one JSON line
+    (an error: one line on stderr, exit status 2)."""
+    from .cli import run_main
+    return run_main(_child, argv)
+
+
+def _child(argv):
+    p = argparse.ArgumentParser(prog="python -m gluon_notes.bench_loop")
+    p.add_argument("spec", help="JSON: model, modes, batch_size, samples, epochs, ctx, peer, "
+                                "torch_threads")
+    spec = json.loads(p.parse_args(argv).spec)
+    torch = import_torch() if spec["peer"] else None
+    if torch is not None and spec.get("torch_threads"):
+        set_torch_threads(spec["torch_threads"])
+    rows = run_loop(get_bench_model(spec["model"]), spec["modes"], spec["batch_size"],
+                    spec["samples"], spec["epochs"], mx.Context(*spec["ctx"]), torch)
+    runtime = dict(cpu_profile=perf.active(), engine=perf.engine(),
+                   mxnet_omp_threads=perf.omp_threads())
+    for r in rows:
+        if r["mode"] != "torch":
+            r.update(runtime)
+    print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,6 +30,9 @@ class BenchModel:
     classes: int
     make_torch: Optional[Callable] = None
     about: str = ""
+    #: CPU profile the loop benchmark trains it with (``gluon_notes.perf``): 'compute' for the
+    #: convolutional networks, as ``gluon-notes run`` uses for the CNN chapters
+    cpu_profile: str = "default"
 
 
 def book_net():
@@ -118,9 +121,9 @@ MODELS = {m.name: m for m in [
     BenchModel("mlp", lambda: get_model("mlp"), (1, 28, 28), 10,
                lambda torch: _torch_mlp(torch, (784, 256, 10), True), "MLP 784-256-10 (3.10)"),
     BenchModel("lenet", lambda: get_model("lenet"), (1, 28, 28), 10, _torch_lenet,
-               "LeNet, sigmoid (5.5)"),
+               "LeNet, sigmoid (5.5)", "compute"),
     BenchModel("resnet18", lambda: get_model("resnet18_small"), (1, 28, 28), 10,
-               _torch_resnet18_small, "ResNet-18, 3x3 stem for small images (8.4)"),
+               _torch_resnet18_small, "ResNet-18, 3x3 stem for small images (8.4)", "compute"),
     BenchModel("custom", custom_net, (512,), 10, _torch_custom,
                "MyDense 256 -> CenteredLayer -> MyDense 10 (4.4)"),
 ]}

@@ -22,6 +22,12 @@ def format_table(rows, peer="ok"):
                 r = next((x for x in sel if x["model"] == model and x["mode"] == m), None)
                 cells.append("%22s" % _cell(r, workload))
             lines.append("  %-9s" % model + "".join(cells))
+        profiles = {r["model"]: "%s (%s, %s OpenMP threads)" % (
+            r["cpu_profile"], r["engine"], r["mxnet_omp_threads"])
+            for r in sel if r.get("cpu_profile")}
+        if profiles:
+            lines.append("  MXNet ran each loop in a child process with its CPU profile: "
+                         + "; ".join("%s %s" % kv for kv in profiles.items()))
         if workload != "loop":
             lines.append("  first call (deferred init + graph build), ms: " + "; ".join(
                 "%s %s" % (model, "/".join("%.1f" % r["first_call_ms"] for r in sel

@@ -4,7 +4,7 @@ Errors the user can fix are printed as one sentence, with exit status 2 and no t
 """
 import sys
 
-from . import __version__
+from . import __version__, perf
 from .errors import GluonNotesError
 
 USAGE = """gluon-notes list                  chapters and what each shows
@@ -20,11 +20,21 @@ def _list(argv):
     return 0
 
 
-def _run(argv):
+def _run(argv, entry_point=False):
+    """Run a chapter. As the process's entry point (``gluon-notes run``), a chapter that wants
+    another CPU profile restarts the process with it first (``perf.reexec``); a call from Python
+    (``main([...])``, a notebook) never replaces its process and runs with the current one."""
     from .chapters import get_chapter
     if not argv or argv[0].startswith("-"):
         raise GluonNotesError("name a chapter: gluon-notes run CHAPTER (see `gluon-notes list`).")
-    get_chapter(argv[0]).main(argv[1:])
+    chapter = get_chapter(argv[0])
+    profile = getattr(chapter, "CPU_PROFILE", "default")
+    if entry_point:
+        perf.reexec(profile, ["run"] + list(argv), note=(
+            "gluon-notes: %s trains with the %s CPU profile (%s), which suits it on a CPU; "
+            "GLUON_NOTES_PERF=0 keeps MXNet's defaults." % (argv[0], profile,
+                                                            perf.describe(profile))))
+    chapter.main(argv[1:])
     return 0
 
 
@@ -62,7 +72,7 @@ def run_main(fn, argv=None):
         return 130
 
 
-def _dispatch(argv):
+def _dispatch(argv, entry_point=False):
     if argv[0] == "--version":
         print("gluon-notes " + __version__)
         return 0
@@ -70,15 +80,20 @@ def _dispatch(argv):
     if command is None:
         raise GluonNotesError("unknown command %r; use one of: %s."
                               % (argv[0], ", ".join(COMMANDS)))
+    if command is _run:
+        return _run(argv[1:], entry_point)
     return command(argv[1:])
 
 
 def main(argv=None):
+    """``gluon-notes ARGV``; ``argv=None`` (the console script) reads ``sys.argv`` and may
+    restart the process with a chapter's CPU profile."""
+    entry_point = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print("usage:\n" + USAGE)
         return 0 if argv else 2
-    return run_main(_dispatch, argv)
+    return run_main(lambda a: _dispatch(a, entry_point), argv)
 
 
 if __name__ == "__main__":

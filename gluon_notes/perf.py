@@ -1,28 +1,33 @@
-"""An opt-in CPU profile for compute-bound training, applied before MXNet is imported.
+"""CPU profiles: MXNet's engine and thread settings, chosen per workload before MXNet is imported.
 
 MXNet reads its engine and thread settings from the environment once, when it is imported, so
-``gluon_notes/__init__.py`` calls ``configure()`` first. Nothing is set unless the user asks with
-``GLUON_NOTES_PERF=1``, and even then a variable the user has set is left alone. What the two
-settings buy was measured with ``gluon-notes bench`` (docs/performance.md):
+``gluon_notes/__init__.py`` calls ``configure()`` first. Two profiles (measured with
+``gluon-notes bench``, docs/performance.md):
 
-* ``MXNET_OMP_MAX_THREADS`` = physical cores. MXNet halves the logical CPU count, assuming two
-  hyper-threads per core; on a machine without them (the 2-core AMD EPYC VM of the figures)
-  that leaves half the cores idle. Unlike ``OMP_NUM_THREADS`` it leaves the thread count of other
-  OpenMP libraries in the process (PyTorch) alone.
-* ``MXNET_ENGINE_TYPE=NaiveEngine``: operators run in the calling thread. With the threaded
-  engine the second OpenMP thread competes with the Python thread, which made small networks
-  slower with more threads; run inline, more threads help every network.
+* ``default``: MXNet's own settings (threaded engine; OpenMP threads = half the logical CPUs).
+  The engine runs operators in a worker thread while Python prepares the next batch, which is
+  what small networks need: their steps are bound by Python overhead.
+* ``compute``: ``MXNET_ENGINE_TYPE=NaiveEngine`` (operators run in the calling thread) and
+  ``MXNET_OMP_MAX_THREADS`` = physical cores (MXNet halves the logical CPU count, assuming two
+  hyper-threads per core; on a machine without them that leaves half the cores idle). Unlike
+  ``OMP_NUM_THREADS`` it leaves other OpenMP libraries in the process (PyTorch) alone. With the
+  threaded engine, more OpenMP threads make training *slower* (their threads compete with the
+  engine's and Python's); run inline, they make convolutional networks 1.6x faster.
 
-Why it is not the default: it speeds up the compute-bound loop (the loop vs PyTorch eager went
-MLP 0.66x -> 0.81x, LeNet 0.47x -> 0.65x) but slows what is bound by Python overhead (softmax
-regression 1.47x -> 0.89x, the book network's static-graph inference at batch 1 0.038 ms ->
-0.101 ms), and the inline engine removes the asynchronous execution the book demonstrates
-(section 8.2). The CUDA wheels (``mxnet-cu*``) never get it.
+Neither suits every network (2-core AMD EPYC Zen 5, loop samples/s: softmax regression 1.08M
+default vs 0.42M compute, LeNet 21k vs 33k), so the choice is per workload: chapters declare
+``CPU_PROFILE = "compute"`` (the CNN chapters) and ``gluon-notes run`` restarts itself with that
+profile (``reexec``); ``gluon-notes bench`` trains each loop model in a child process with the
+model's profile. ``GLUON_NOTES_PERF`` chooses for the whole process and always wins: ``1`` (or
+``compute``) or ``0`` (or ``default``). A variable the user has set is never changed, and the
+CUDA wheels (``mxnet-cu*``) always keep MXNet's settings.
 """
 import os
 import sys
 
 ENV_SWITCH = "GLUON_NOTES_PERF"
+PROFILES = ("default", "compute")
+_SWITCH_VALUES = {"0": "default", "default": "default", "1": "compute", "compute": "compute"}
 
 
 def physical_cores():
@@ -46,10 +51,35 @@ def physical_cores():
     return max(1, min(usable, len(cores) or usable))
 
 
-def defaults():
-    """The settings ``configure`` would apply on this machine: ``{variable: value}``."""
+def defaults(profile="compute"):
+    """The settings of ``profile`` on this machine: ``{variable: value}`` (none for 'default')."""
+    if profile == "default":
+        return {}
     return {"MXNET_OMP_MAX_THREADS": str(physical_cores()),
             "MXNET_ENGINE_TYPE": "NaiveEngine"}
+
+
+def describe(profile):
+    """``profile`` in a few words, e.g. 'NaiveEngine, 2 OpenMP threads'."""
+    env = defaults(profile)
+    if not env:
+        return "MXNet's own engine and threads"
+    return "%s, %s OpenMP threads" % (env["MXNET_ENGINE_TYPE"], env["MXNET_OMP_MAX_THREADS"])
+
+
+def requested(environ=None):
+    """The profile ``GLUON_NOTES_PERF`` asks for, or None when it is unset.
+
+    Raises ``ValueError`` (one sentence) for a value it does not know.
+    """
+    environ = os.environ if environ is None else environ
+    value = environ.get(ENV_SWITCH)
+    if value is None:
+        return None
+    if value.strip().lower() not in _SWITCH_VALUES:
+        raise ValueError("%s=%s is not a CPU profile; use 1 (or compute) or 0 (or default)."
+                         % (ENV_SWITCH, value))
+    return _SWITCH_VALUES[value.strip().lower()]
 
 
 def _cpu_build():
@@ -63,17 +93,75 @@ def _cpu_build():
 
 
 def configure(environ=None):
-    """With ``GLUON_NOTES_PERF=1``, set each of ``defaults()`` the user has not set; return
-    ``{variable: value}`` of those set. Must run before ``import mxnet`` to have an effect.
+    """Apply the profile ``GLUON_NOTES_PERF`` asks for: set each of its ``defaults`` the user has
+    not set; return ``{variable: value}`` of those set. Must run before ``import mxnet``.
+
+    An unknown value of ``GLUON_NOTES_PERF`` is reported on stderr and ignored (this runs at
+    import, where an exception would hide the message in a traceback).
     """
     environ = os.environ if environ is None else environ
-    if environ.get(ENV_SWITCH, "0") != "1" or not _cpu_build():
+    try:
+        profile = requested(environ)
+    except ValueError as err:
+        print("gluon_notes: %s MXNet keeps its own settings." % err, file=sys.stderr)
+        return {}
+    if profile is None or not _cpu_build():
         return {}
     applied = {}
-    for key, value in defaults().items():
+    for key, value in defaults(profile).items():
         if key not in environ:
             environ[key] = applied[key] = value
     return applied
+
+
+def active(environ=None):
+    """The profile this process runs with: 'compute' when MXNet was set up inline, else 'default'."""
+    environ = os.environ if environ is None else environ
+    return "compute" if environ.get("MXNET_ENGINE_TYPE") == "NaiveEngine" else "default"
+
+
+def engine(environ=None):
+    """The MXNet engine this process runs (MXNet's default: ThreadedEnginePerDevice)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("MXNET_ENGINE_TYPE", "ThreadedEnginePerDevice")
+
+
+def omp_threads(environ=None):
+    """OpenMP threads MXNet's operators use here: ``MXNET_OMP_MAX_THREADS``, else
+    ``OMP_NUM_THREADS``, else MXNet's default (half the logical CPUs on x86)."""
+    environ = os.environ if environ is None else environ
+    for key in ("MXNET_OMP_MAX_THREADS", "OMP_NUM_THREADS"):
+        if environ.get(key, "").strip().isdigit():
+            return int(environ[key])
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def child_env(profile, environ=None):
+    """A copy of the environment for a child process that should run with ``profile``; the
+    user's ``GLUON_NOTES_PERF``, when set, wins."""
+    env = dict(os.environ if environ is None else environ)
+    env.setdefault(ENV_SWITCH, profile)
+    return env
+
+
+def reexec(profile, argv, note=None):
+    """Replace this process by ``python -m gluon_notes.cli ARGV`` running with ``profile``.
+
+    Returns (doing nothing) for the 'default' profile (it sets nothing), when the profile is
+    already in force, when the user chose one with ``GLUON_NOTES_PERF``, or on a CUDA wheel.
+    ``note`` is printed to stderr first.
+    """
+    if profile not in PROFILES:
+        raise ValueError("unknown CPU profile %r; use one of %s." % (profile, ", ".join(PROFILES)))
+    if profile == "default" or ENV_SWITCH in os.environ or not _cpu_build() \
+            or active() == profile:
+        return
+    if note:
+        print(note, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "gluon_notes.cli"] + list(argv),
+              child_env(profile))
 
 
 def start_engine_quietly(applied):

@@ -20,7 +20,8 @@ def run_bench(tmp_path, *argv):
     return out, json.loads((out / "bench.json").read_text())
 
 
-def test_outputs_structure(tmp_path, capsys):
+def test_outputs_structure(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GLUON_NOTES_PERF", raising=False)  # each loop model: its own profile
     out, doc = run_bench(tmp_path, "--models", "book_net,softmax", "--loop-models", "softmax")
     assert (out / "bench.png").stat().st_size > 1000
     m = doc["machine"]
@@ -40,6 +41,8 @@ def test_outputs_structure(tmp_path, capsys):
     loop = {r["mode"]: r for r in rows if r["workload"] == "loop"}
     assert set(loop) == {"imperative", "hybridize", "static", "torch"}
     assert len(loop["static"]["samples_per_sec"]) == 1  # 2 epochs, the first is a warm-up
+    assert {loop[m]["cpu_profile"] for m in ("imperative", "static")} == {"default"}
+    assert loop["static"]["engine"] and loop["static"]["mxnet_omp_threads"] >= 1
     printed = capsys.readouterr().out
     assert "inference, batch 1" in printed and "loop, batch 16" in printed
     assert "book_net" in printed and "bench.json" in printed
@@ -116,3 +119,28 @@ def test_torch_twins_compute_the_same(name):
     with torch.no_grad():
         yt = tnet(torch.from_numpy(X.asnumpy())).numpy()
     np.testing.assert_allclose(yt, y, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("switch, profile, engine", [
+    (None, "compute", "NaiveEngine"), ("0", "default", "ThreadedEnginePerDevice")])
+def test_loop_child_runs_with_the_model_profile(monkeypatch, switch, profile, engine):
+    """LeNet's loop trains in a child process with the compute profile, unless the user chose."""
+    import mxnet as mx
+    from gluon_notes.bench_loop import run_loop_child
+    from gluon_notes import perf
+    monkeypatch.delenv(perf.ENV_SWITCH, raising=False)
+    if switch is not None:
+        monkeypatch.setenv(perf.ENV_SWITCH, switch)
+    rows = run_loop_child(MODELS["lenet"], ["static"], 16, 48, 2, mx.cpu(), peer=False)
+    mine = [r for r in rows if r["mode"] == "static"]
+    assert len(mine) == 1 and len(mine[0]["samples_per_sec"]) == 1
+    assert mine[0]["cpu_profile"] == profile and mine[0]["engine"] == engine
+    assert [r["status"] for r in rows if r["mode"] == "torch"] == ["not installed"]
+
+
+def test_loop_child_failure_is_one_sentence():
+    import mxnet as mx
+    from gluon_notes.bench_loop import run_loop_child
+    with pytest.raises(GluonNotesError, match="the loop benchmark of nope failed in its child "
+                                              "process: unknown bench model 'nope'"):
+        run_loop_child(BenchModel("nope", None, (4,), 2), ["static"], 4, 8, 2, mx.cpu(), False)

@@ -109,6 +109,7 @@ def test_lenet_short_run_on_real_data(tmp_path):
     assert (s["lr"], s["batch_size"], s["limit"], s["hybridize"]) == (0.9, 256, 512, True)
     assert s["ctx"] in ("[cpu(0)]", "[gpu(0)]")  # --ctx gpu falls back to the CPU without one
     assert 0.0 <= m["test_acc_mean"] <= 1.0 and len(m["runs"][0]["history"]) == 1
+    assert m["cpu"]["profile"] in ("default", "compute") and m["cpu"]["mxnet_omp_threads"] >= 1
     assert (tmp_path / "curves.png").stat().st_size > 0
 
 

@@ -1,5 +1,6 @@
 """Speed defaults (gluon_notes.perf) and the fused training graph of the loop."""
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -38,3 +39,79 @@ def test_fused_graph_trains_like_the_imperative_loop():
         for key in ("loss", "test_acc", "train_acc"):
             if hs[0][key][0] is not None:
                 np.testing.assert_allclose(hs[1][key], hs[0][key], rtol=1e-5)
+
+
+@pytest.mark.parametrize("value, profile", [("1", "compute"), ("compute", "compute"),
+                                            ("0", "default"), (" Default ", "default")])
+def test_requested_profile(value, profile):
+    assert perf.requested({perf.ENV_SWITCH: value}) == profile
+    assert perf.requested({}) is None
+
+
+def test_unknown_profile_is_one_sentence_and_ignored(capsys):
+    with pytest.raises(ValueError, match="GLUON_NOTES_PERF=fast is not a CPU profile"):
+        perf.requested({perf.ENV_SWITCH: "fast"})
+    env = {perf.ENV_SWITCH: "fast"}
+    assert perf.configure(env) == {} and set(env) == {perf.ENV_SWITCH}
+    assert "keeps its own settings" in capsys.readouterr().err
+
+
+def test_profiles_set_what_they_describe():
+    env = {perf.ENV_SWITCH: "compute"}
+    applied = perf.configure(env)
+    assert applied == perf.defaults("compute") and applied["MXNET_ENGINE_TYPE"] == "NaiveEngine"
+    assert perf.active(env) == "compute" and perf.engine(env) == "NaiveEngine"
+    assert perf.omp_threads(env) == perf.physical_cores()
+    assert perf.describe("compute") == "NaiveEngine, %d OpenMP threads" % perf.physical_cores()
+    env = {perf.ENV_SWITCH: "default"}
+    assert perf.configure(env) == {} and perf.active(env) == "default"
+    assert perf.engine(env) == "ThreadedEnginePerDevice"
+
+
+def test_child_env_lets_the_user_choose():
+    assert perf.child_env("compute", {"A": "1"}) == {"A": "1", perf.ENV_SWITCH: "compute"}
+    assert perf.child_env("compute", {perf.ENV_SWITCH: "0"})[perf.ENV_SWITCH] == "0"
+
+
+class Exec(Exception):
+    """Raised by the fake ``os.execve``: the process would have been replaced."""
+
+
+@pytest.fixture
+def fake_exec(monkeypatch):
+    """Record ``os.execve`` calls instead of replacing the test process; no profile chosen."""
+    monkeypatch.delenv(perf.ENV_SWITCH, raising=False)
+    monkeypatch.delenv("MXNET_ENGINE_TYPE", raising=False)
+    monkeypatch.setattr(perf, "_cpu_build", lambda: True)
+
+    def execve(path, args, env):
+        raise Exec(path, args, env)
+    monkeypatch.setattr(perf.os, "execve", execve)
+
+
+def test_reexec_restarts_with_the_profile(fake_exec, capsys):
+    with pytest.raises(Exec) as e:
+        perf.reexec("compute", ["run", "lenet"], note="switching")
+    path, args, env = e.value.args
+    assert path == sys.executable and args[1:] == ["-m", "gluon_notes.cli", "run", "lenet"]
+    assert env[perf.ENV_SWITCH] == "compute" and "switching" in capsys.readouterr().err
+    perf.reexec("default", ["run", "linreg"])  # sets nothing: no restart
+
+
+@pytest.mark.parametrize("env", [{perf.ENV_SWITCH: "0"}, {"MXNET_ENGINE_TYPE": "NaiveEngine"}])
+def test_reexec_leaves_a_chosen_profile_alone(fake_exec, monkeypatch, env):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    perf.reexec("compute", ["run", "lenet"])  # no Exec raised
+
+
+def test_cli_restarts_cnn_chapters_only_as_the_entry_point(fake_exec, monkeypatch, tmp_path):
+    from gluon_notes import cli
+    monkeypatch.setattr(sys, "argv", ["gluon-notes", "run", "lenet", "--summary"])
+    with pytest.raises(Exec) as e:
+        cli.main()
+    assert e.value.args[1][-3:] == ["run", "lenet", "--summary"]
+    assert cli.main(["run", "lenet", "--summary"]) == 0  # called from Python: runs in place
+    monkeypatch.setattr(sys, "argv", ["gluon-notes", "run", "linreg", "--epochs", "1",
+                                      "--out", str(tmp_path)])
+    assert cli.main() == 0  # a default-profile chapter never restarts

@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .. import perf
 from ..callbacks import write_json
 from ..context import parse_ctx
 from ..errors import GluonNotesError
@@ -133,7 +134,9 @@ def save_results(args, metrics, histories=None, plot_fn=None):
     """
     out = Path(args.out)
     settings = {k: (str(v) if k == "ctx" else v) for k, v in vars(args).items() if k != "out"}
-    write_json(out / "metrics.json", dict(chapter=args.chapter, settings=settings, **metrics))
+    cpu = dict(profile=perf.active(), engine=perf.engine(), mxnet_omp_threads=perf.omp_threads())
+    write_json(out / "metrics.json", dict(chapter=args.chapter, settings=settings, cpu=cpu,
+                                          **metrics))
     if histories:
         from ..plot import plot_histories
         (plot_fn or plot_histories)(histories, out / "curves.png", title=args.chapter)

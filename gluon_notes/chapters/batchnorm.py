@@ -8,6 +8,7 @@ next to it; ``--precise-bn 0`` evaluates exactly as the book does.
 from ._cnn import run_cnn
 
 DEFAULTS = dict(batch_size=256, lr=1.0, num_epochs=5, resize=None, precise_bn=20)
+CPU_PROFILE = "compute"  # compute-bound: inline engine, all cores (gluon_notes/perf.py)
 
 
 def main(argv=None):

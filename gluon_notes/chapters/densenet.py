@@ -6,6 +6,7 @@ the book's moving averages, reported beside it), as ``resnet18``.
 from ._cnn import run_cnn
 
 DEFAULTS = dict(batch_size=256, lr=0.1, num_epochs=5, resize=96, precise_bn=10)
+CPU_PROFILE = "compute"  # compute-bound: inline engine, all cores (gluon_notes/perf.py)
 
 
 def main(argv=None):

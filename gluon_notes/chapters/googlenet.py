@@ -2,6 +2,7 @@
 from ._cnn import run_cnn
 
 DEFAULTS = dict(batch_size=128, lr=0.1, num_epochs=5, resize=96)
+CPU_PROFILE = "compute"  # compute-bound: inline engine, all cores (gluon_notes/perf.py)
 
 
 def main(argv=None):

@@ -12,6 +12,7 @@ from ._cnn import run_cnn
 from ._common import positive_float
 
 DEFAULTS = dict(batch_size=128, lr=0.1, num_epochs=12, resize=None, precise_bn=20)
+CPU_PROFILE = "compute"  # compute-bound: inline engine, all cores (gluon_notes/perf.py)
 TRAIN_SIZE = 60000
 
 
