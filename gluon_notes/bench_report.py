@@ -81,9 +81,17 @@ def plot_bench(rows, path, title=None):
         ax.set_ylabel("speed-up vs imperative (x)" if workload != "loop" else
                       "throughput / PyTorch eager's" if vs_torch else "1000 samples/s")
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.set_ylim(top=ax.get_ylim()[1] * 1.08)  # room for the bar labels
+        if vs_torch:
+            ax.axhline(1.0, color="C3", lw=0.8, ls="--")
+    handles = {}
+    for ax in axes[0]:  # one legend for all panels, below them: it never hides a bar
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=len(handles),
+               fontsize=8, frameon=False)
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     atomic_write(str(path), lambda tmp: fig.savefig(tmp, dpi=80, format="png"))
     plt.close(fig)
