@@ -47,3 +47,20 @@ def test_outputs_have_a_normal_files_mode(tmp_path):
     os.umask(umask)
     for name in ("metrics.json", "curves.png"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_cnn_chapter_process_restarts_with_the_compute_profile(tmp_path):
+    """The console process of a CNN chapter replaces itself with one running the compute
+    profile (one line says so), and the run records the profile it trained with."""
+    import json
+    import os
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GLUON_NOTES_PERF", "MXNET_ENGINE_TYPE", "MXNET_OMP_MAX_THREADS")}
+    proc = subprocess.run([sys.executable, "-m", "gluon_notes.cli", "run", "lenet", "--summary"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and "compute CPU profile" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Dense" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "gluon_notes.cli", "run", "linreg", "--epochs",
+                           "1", "--out", str(tmp_path)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and "CPU profile" not in proc.stderr
+    assert json.loads((tmp_path / "metrics.json").read_text())["cpu"]["profile"] == "default"
