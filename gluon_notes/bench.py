@@ -300,11 +300,10 @@ def run(args, torch):
                              batch_size=case.bs, status=status))
     for name in loop_models:  # each in a child process, with the model's CPU profile
         bar.set_postfix_str("%s loop" % name)
-        loop_rows = run_loop_child(get_bench_model(name), args.modes, args.loop_batch_size,
-                                   args.loop_samples, args.epochs, ctx, peer == "ok",
-                                   torch_default_threads() if peer == "ok" else None)
-        bar.update(len(loop_rows))
-        rows += loop_rows
+        rows += run_loop_child(get_bench_model(name), args.modes, args.loop_batch_size,
+                               args.loop_samples, args.epochs, ctx, peer == "ok",
+                               torch_default_threads() if peer == "ok" else None,
+                               lambda: bar.update(1))
     bar.close()
     for r in rows:  # the peer ratio: this mode's throughput over PyTorch eager's
         t = next((x for x in rows if x["model"] == r["model"] and x["workload"] == r["workload"]

@@ -17,6 +17,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -27,6 +28,8 @@ from . import perf
 from .bench_models import get_bench_model, import_torch, set_torch_threads, torch_threads
 from .data import ArrayLoader
 from .errors import GluonNotesError
+
+TICK = "#tick"  # the child's progress line: one loop finished
 
 #: loop mode -> ``fit(hybridize=...)``; 'static' is what ``fit(hybridize=True)`` uses
 LOOP_MODES = {"imperative": False, "hybridize": dict(static_alloc=False),
@@ -129,20 +132,33 @@ def run_loop(model, modes, batch_size, samples, epochs, ctx, torch=None, tick=No
     return out
 
 
-def run_loop_child(model, modes, batch_size, samples, epochs, ctx, peer, torch_threads_n=None):
+def run_loop_child(model, modes, batch_size, samples, epochs, ctx, peer, torch_threads_n=None,
+                   tick=None):
     """``run_loop`` in a child process started with ``model.cpu_profile``; its result rows.
 
-    ``peer`` says whether to time PyTorch too; ``torch_threads_n`` is PyTorch's thread count.
-    Each row also tells the profile, engine and MXNet OpenMP threads the loop ran with.
+    ``peer`` says whether to time PyTorch too; ``torch_threads_n`` is PyTorch's thread count;
+    ``tick()`` runs as each loop of the child finishes. Each row also tells the profile, engine
+    and MXNet OpenMP threads the loop ran with.
     """
     spec = dict(model=model.name, modes=list(modes), batch_size=batch_size, samples=samples,
                 epochs=epochs, ctx=[ctx.device_type, ctx.device_id], peer=bool(peer),
                 torch_threads=torch_threads_n)
-    proc = subprocess.run([sys.executable, "-m", __name__, json.dumps(spec)],
-                          env=perf.child_env(model.cpu_profile), capture_output=True, text=True)
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        why = (proc.stderr.strip().splitlines() or ["exit status %d" % proc.returncode])[-1]
+    with tempfile.TemporaryFile(mode="w+") as err:  # a file: a chatty child cannot block on it
+        proc = subprocess.Popen([sys.executable, "-m", __name__, json.dumps(spec)],
+                                env=perf.child_env(model.cpu_profile), stdout=subprocess.PIPE,
+                                stderr=err, text=True)
+        lines = []
+        for line in proc.stdout:  # one TICK line per finished loop, then the rows as JSON
+            if line.strip() == TICK:
+                if tick:
+                    tick()
+            elif line.strip():
+                lines.append(line)
+        returncode = proc.wait()
+        err.seek(0)
+        stderr = err.read()
+    if returncode != 0 or not lines:
+        why = (stderr.strip().splitlines() or ["exit status %d" % returncode])[-1]
         why = why.replace("gluon-notes: error: ", "")
         raise GluonNotesError("the loop benchmark of %s failed in its child process: %s"
                               % (model.name, why))
@@ -165,7 +181,8 @@ def _child(argv):
     if torch is not None and spec.get("torch_threads"):
         set_torch_threads(spec["torch_threads"])
     rows = run_loop(get_bench_model(spec["model"]), spec["modes"], spec["batch_size"],
-                    spec["samples"], spec["epochs"], mx.Context(*spec["ctx"]), torch)
+                    spec["samples"], spec["epochs"], mx.Context(*spec["ctx"]), torch,
+                    tick=lambda: print(TICK, flush=True))
     runtime = dict(cpu_profile=perf.active(), engine=perf.engine(),
                    mxnet_omp_threads=perf.omp_threads())
     for r in rows:

@@ -131,7 +131,10 @@ def test_loop_child_runs_with_the_model_profile(monkeypatch, switch, profile, en
     monkeypatch.delenv(perf.ENV_SWITCH, raising=False)
     if switch is not None:
         monkeypatch.setenv(perf.ENV_SWITCH, switch)
-    rows = run_loop_child(MODELS["lenet"], ["static"], 16, 48, 2, mx.cpu(), peer=False)
+    ticks = []
+    rows = run_loop_child(MODELS["lenet"], ["static"], 16, 48, 2, mx.cpu(), peer=False,
+                          tick=lambda: ticks.append(1))
+    assert len(ticks) == len(rows) == 2  # the progress bar moves as each loop finishes
     mine = [r for r in rows if r["mode"] == "static"]
     assert len(mine) == 1 and len(mine[0]["samples_per_sec"]) == 1
     assert mine[0]["cpu_profile"] == profile and mine[0]["engine"] == engine
