@@ -29,7 +29,8 @@ def _run(argv, entry_point=False):
         raise GluonNotesError("name a chapter: gluon-notes run CHAPTER (see `gluon-notes list`).")
     chapter = get_chapter(argv[0])
     profile = getattr(chapter, "CPU_PROFILE", "default")
-    if entry_point:
+    trains = not {"-h", "--help", "--summary"} & set(argv)
+    if entry_point and trains:
         perf.reexec(profile, ["run"] + list(argv), note=(
             "gluon-notes: %s trains with the %s CPU profile (%s), which suits it on a CPU; "
             "GLUON_NOTES_PERF=0 keeps MXNet's defaults." % (argv[0], profile,

@@ -50,17 +50,23 @@ def test_outputs_have_a_normal_files_mode(tmp_path):
 
 
 def test_cnn_chapter_process_restarts_with_the_compute_profile(tmp_path):
-    """The console process of a CNN chapter replaces itself with one running the compute
-    profile (one line says so), and the run records the profile it trained with."""
+    """The console process of a CNN chapter that trains replaces itself with one running the
+    compute profile (one line says so); --summary and default-profile chapters run in place,
+    and a run records the profile it trained with."""
     import json
     import os
     env = {k: v for k, v in os.environ.items()
            if k not in ("GLUON_NOTES_PERF", "MXNET_ENGINE_TYPE", "MXNET_OMP_MAX_THREADS")}
-    proc = subprocess.run([sys.executable, "-m", "gluon_notes.cli", "run", "lenet", "--summary"],
-                          capture_output=True, text=True, env=env)
-    assert proc.returncode == 0 and "compute CPU profile" in proc.stderr
-    assert proc.stderr.count("\n") == 1 and "Dense" in proc.stdout
-    proc = subprocess.run([sys.executable, "-m", "gluon_notes.cli", "run", "linreg", "--epochs",
-                           "1", "--out", str(tmp_path)], capture_output=True, text=True, env=env)
+
+    def run(*argv):
+        return subprocess.run([sys.executable, "-m", "gluon_notes.cli", "run"] + list(argv),
+                              capture_output=True, text=True, env=env)
+    proc = run("lenet", "--epochs", "0")  # restarts, then the restarted process reports
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 2 and "Traceback" not in proc.stderr
+    assert "compute CPU profile" in lines[0] and "--epochs: must be at least 1" in lines[1]
+    proc = run("lenet", "--summary")  # trains nothing: no restart
+    assert proc.returncode == 0 and proc.stderr == "" and "Dense" in proc.stdout
+    proc = run("linreg", "--epochs", "1", "--out", str(tmp_path))
     assert proc.returncode == 0 and "CPU profile" not in proc.stderr
     assert json.loads((tmp_path / "metrics.json").read_text())["cpu"]["profile"] == "default"

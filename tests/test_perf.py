@@ -107,11 +107,13 @@ def test_reexec_leaves_a_chosen_profile_alone(fake_exec, monkeypatch, env):
 
 def test_cli_restarts_cnn_chapters_only_as_the_entry_point(fake_exec, monkeypatch, tmp_path):
     from gluon_notes import cli
-    monkeypatch.setattr(sys, "argv", ["gluon-notes", "run", "lenet", "--summary"])
+    monkeypatch.setattr(sys, "argv", ["gluon-notes", "run", "lenet", "--epochs", "0"])
     with pytest.raises(Exec) as e:
         cli.main()
-    assert e.value.args[1][-3:] == ["run", "lenet", "--summary"]
-    assert cli.main(["run", "lenet", "--summary"]) == 0  # called from Python: runs in place
+    assert e.value.args[1][-4:] == ["run", "lenet", "--epochs", "0"]
+    assert cli.main(["run", "lenet", "--epochs", "0"]) == 2  # from Python: runs in place
+    monkeypatch.setattr(sys, "argv", ["gluon-notes", "run", "lenet", "--summary"])
+    assert cli.main() == 0  # trains nothing: no restart
     monkeypatch.setattr(sys, "argv", ["gluon-notes", "run", "linreg", "--epochs", "1",
                                       "--out", str(tmp_path)])
     assert cli.main() == 0  # a default-profile chapter never restarts
