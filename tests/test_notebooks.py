@@ -51,3 +51,15 @@ def test_ch3_notebook_runs_one_epoch():
     ns = run_notebook(Path(NOTEBOOKS[0]).with_name("ch3_softmax_mlp.ipynb"),
                       replace=[("num_epochs=5", "num_epochs=1")])
     assert ns["softmax"].last["test_acc"] > 0.7 and ns["mlp"].last["test_acc"] > 0.7
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not fashion_mnist_available(), reason="needs Fashion-MNIST")
+def test_ch5_notebook_runs(tmp_path):
+    ns = run_notebook(Path(NOTEBOOKS[0]).with_name("ch5_cnn_speed.ipynb"),
+                      replace=[("limit=10240", "limit=1024"), ("num_epochs=3", "num_epochs=1"),
+                               ("runs/nb-bench", str(tmp_path)), ("'--repeats', '3'",
+                                                                   "'--repeats', '1'")])
+    assert len(ns["bn"]["test_acc"]) == len(ns["bn"]["test_acc_moving"]) == 1
+    assert 0.1 < ns["bn"].last["test_acc"] <= 1.0
+    assert (tmp_path / "bench.json").exists() and (tmp_path / "bench.png").exists()
