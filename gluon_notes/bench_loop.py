@@ -137,8 +137,8 @@ def run_loop_child(model, modes, batch_size, samples, epochs, ctx, peer, torch_t
     """``run_loop`` in a child process started with ``model.cpu_profile``; its result rows.
 
     ``peer`` says whether to time PyTorch too; ``torch_threads_n`` is PyTorch's thread count;
-    ``tick()`` runs as each loop of the child finishes. Each row also tells the profile, engine
-    and MXNet OpenMP threads the loop ran with.
+    ``tick()`` runs as each loop of the child finishes. Each MXNet row also tells the CPU
+    profile the loop ran with (``cpu``: ``perf.runtime()``).
     """
     spec = dict(model=model.name, modes=list(modes), batch_size=batch_size, samples=samples,
                 epochs=epochs, ctx=[ctx.device_type, ctx.device_id], peer=bool(peer),
@@ -183,11 +183,9 @@ def _child(argv):
     rows = run_loop(get_bench_model(spec["model"]), spec["modes"], spec["batch_size"],
                     spec["samples"], spec["epochs"], mx.Context(*spec["ctx"]), torch,
                     tick=lambda: print(TICK, flush=True))
-    runtime = dict(cpu_profile=perf.active(), engine=perf.engine(),
-                   mxnet_omp_threads=perf.omp_threads())
     for r in rows:
         if r["mode"] != "torch":
-            r.update(runtime)
+            r["cpu"] = perf.runtime()
     print(json.dumps(rows))
     return 0
 

@@ -22,9 +22,8 @@ def format_table(rows, peer="ok"):
                 r = next((x for x in sel if x["model"] == model and x["mode"] == m), None)
                 cells.append("%22s" % _cell(r, workload))
             lines.append("  %-9s" % model + "".join(cells))
-        profiles = {r["model"]: "%s (%s, %s OpenMP threads)" % (
-            r["cpu_profile"], r["engine"], r["mxnet_omp_threads"])
-            for r in sel if r.get("cpu_profile")}
+        profiles = {r["model"]: "%(profile)s (%(engine)s, %(mxnet_omp_threads)s OpenMP threads)"
+                    % r["cpu"] for r in sel if r.get("cpu")}
         if profiles:
             lines.append("  MXNet ran each loop in a child process with its CPU profile: "
                          + "; ".join("%s %s" % kv for kv in profiles.items()))

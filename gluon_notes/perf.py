@@ -136,6 +136,11 @@ def omp_threads(environ=None):
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+def runtime():
+    """What this process runs with: ``{'profile', 'engine', 'mxnet_omp_threads'}``."""
+    return dict(profile=active(), engine=engine(), mxnet_omp_threads=omp_threads())
+
+
 def child_env(profile, environ=None):
     """A copy of the environment for a child process that should run with ``profile``; the
     user's ``GLUON_NOTES_PERF``, when set, wins."""

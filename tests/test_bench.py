@@ -41,8 +41,8 @@ def test_outputs_structure(tmp_path, capsys, monkeypatch):
     loop = {r["mode"]: r for r in rows if r["workload"] == "loop"}
     assert set(loop) == {"imperative", "hybridize", "static", "torch"}
     assert len(loop["static"]["samples_per_sec"]) == 1  # 2 epochs, the first is a warm-up
-    assert {loop[m]["cpu_profile"] for m in ("imperative", "static")} == {"default"}
-    assert loop["static"]["engine"] and loop["static"]["mxnet_omp_threads"] >= 1
+    assert {loop[m]["cpu"]["profile"] for m in ("imperative", "static")} == {"default"}
+    assert loop["static"]["cpu"]["engine"] and loop["static"]["cpu"]["mxnet_omp_threads"] >= 1
     printed = capsys.readouterr().out
     assert "inference, batch 1" in printed and "loop, batch 16" in printed
     assert "book_net" in printed and "bench.json" in printed
@@ -137,7 +137,7 @@ def test_loop_child_runs_with_the_model_profile(monkeypatch, switch, profile, en
     assert len(ticks) == len(rows) == 2  # the progress bar moves as each loop finishes
     mine = [r for r in rows if r["mode"] == "static"]
     assert len(mine) == 1 and len(mine[0]["samples_per_sec"]) == 1
-    assert mine[0]["cpu_profile"] == profile and mine[0]["engine"] == engine
+    assert mine[0]["cpu"]["profile"] == profile and mine[0]["cpu"]["engine"] == engine
     assert [r["status"] for r in rows if r["mode"] == "torch"] == ["not installed"]
 
 

@@ -63,6 +63,7 @@ def test_profiles_set_what_they_describe():
     assert perf.active(env) == "compute" and perf.engine(env) == "NaiveEngine"
     assert perf.omp_threads(env) == perf.physical_cores()
     assert perf.describe("compute") == "NaiveEngine, %d OpenMP threads" % perf.physical_cores()
+    assert set(perf.runtime()) == {"profile", "engine", "mxnet_omp_threads"}
     env = {perf.ENV_SWITCH: "default"}
     assert perf.configure(env) == {} and perf.active(env) == "default"
     assert perf.engine(env) == "ThreadedEnginePerDevice"

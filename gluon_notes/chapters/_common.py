@@ -134,9 +134,8 @@ def save_results(args, metrics, histories=None, plot_fn=None):
     """
     out = Path(args.out)
     settings = {k: (str(v) if k == "ctx" else v) for k, v in vars(args).items() if k != "out"}
-    cpu = dict(profile=perf.active(), engine=perf.engine(), mxnet_omp_threads=perf.omp_threads())
-    write_json(out / "metrics.json", dict(chapter=args.chapter, settings=settings, cpu=cpu,
-                                          **metrics))
+    write_json(out / "metrics.json", dict(chapter=args.chapter, settings=settings,
+                                          cpu=perf.runtime(), **metrics))
     if histories:
         from ..plot import plot_histories
         (plot_fn or plot_histories)(histories, out / "curves.png", title=args.chapter)
