@@ -116,8 +116,7 @@ def configure(environ=None):
 
 def active(environ=None):
     """The profile this process runs with: 'compute' when MXNet was set up inline, else 'default'."""
-    environ = os.environ if environ is None else environ
-    return "compute" if environ.get("MXNET_ENGINE_TYPE") == "NaiveEngine" else "default"
+    return "compute" if engine(environ) == "NaiveEngine" else "default"
 
 
 def engine(environ=None):
