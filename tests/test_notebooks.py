@@ -4,8 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fashion_mnist_available
-
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
@@ -46,7 +44,7 @@ def test_ch4_notebook_runs():
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not fashion_mnist_available(), reason="needs Fashion-MNIST")
+@pytest.mark.needs("data")
 def test_ch3_notebook_runs_one_epoch():
     ns = run_notebook(Path(NOTEBOOKS[0]).with_name("ch3_softmax_mlp.ipynb"),
                       replace=[("num_epochs=5", "num_epochs=1")])
@@ -54,7 +52,7 @@ def test_ch3_notebook_runs_one_epoch():
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not fashion_mnist_available(), reason="needs Fashion-MNIST")
+@pytest.mark.needs("data")
 def test_ch5_notebook_runs(tmp_path):
     ns = run_notebook(Path(NOTEBOOKS[0]).with_name("ch5_cnn_speed.ipynb"),
                       replace=[("limit=10240", "limit=1024"), ("num_epochs=3", "num_epochs=1"),
