@@ -191,9 +191,11 @@ class Checkpoint(Callback):
                    {"epoch": epoch, "history": s.history.epochs})
 
     @classmethod
-    def restore(cls, directory, net, trainer, ctx, history):
+    def restore(cls, directory, net, trainer, ctx, history, num_epochs=None):
         """Load what ``Checkpoint`` wrote into ``net``, ``trainer`` and ``history``; return the
-        epoch to start from (0 when ``directory`` holds no checkpoint yet)."""
+        epoch to start from (0 when ``directory`` holds no checkpoint yet).
+
+        With ``num_epochs``, a checkpoint that has finished more epochs than that is refused."""
         from .errors import GluonNotesError
         if not directory:
             raise GluonNotesError("resume=True needs checkpoint=DIR naming the checkpoint folder.")
@@ -202,6 +204,11 @@ class Checkpoint(Callback):
             return 0
         with open(path) as f:
             saved = json.load(f)
+        done = saved["epoch"] + 1
+        if num_epochs is not None and num_epochs < done:
+            raise GluonNotesError(
+                "the checkpoint in %s has finished %d epochs but num_epochs is %d; ask for at "
+                "least %d (or use another folder)." % (directory, done, num_epochs, done))
         net.load_parameters(os.path.join(directory, cls.PARAMS), ctx=ctx)
         states = os.path.join(directory, cls.STATES)
         if hasattr(trainer, "load_states") and os.path.exists(states):
