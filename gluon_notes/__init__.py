@@ -7,13 +7,13 @@ import sys
 
 __version__ = "0.1.0"
 
-SUPPORTED_STACK = ("Python 3.8-3.11 with numpy 1.23.x (<1.24) and mxnet 1.9.1 "
+SUPPORTED_STACK = ("Python 3.9-3.11 with numpy 1.23.x (<1.24) and mxnet 1.9.1 "
                    "(install with `make install`, or `pip install -c constraints.txt -e .[cpu]`)")
 
 
 def _check_stack():
     """Raise ImportError with one sentence when Python or numpy cannot run mxnet 1.9.1."""
-    if not (3, 8) <= sys.version_info[:2] <= (3, 11):
+    if not (3, 9) <= sys.version_info[:2] <= (3, 11):
         raise ImportError("gluon_notes needs %s; this is Python %d.%d."
                           % (SUPPORTED_STACK, *sys.version_info[:2]))
     import numpy

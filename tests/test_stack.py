@@ -8,7 +8,13 @@ import gluon_notes
 
 
 def test_supported_stack_passes():
-    gluon_notes._check_stack()  # noqa: SLF001  (this interpreter is the supported stack)
+    assert gluon_notes._check_stack() is None  # noqa: SLF001  (this interpreter is supported)
+
+
+def test_python_38_is_refused_since_matplotlib_39_needs_39(monkeypatch):
+    monkeypatch.setattr(sys, "version_info", (3, 8, 18, "final", 0))
+    with pytest.raises(ImportError, match=r"Python 3\.9-3\.11.*this is Python 3\.8"):
+        gluon_notes._check_stack()  # noqa: SLF001
 
 
 def test_new_numpy_is_refused_with_the_supported_stack_named(monkeypatch):
