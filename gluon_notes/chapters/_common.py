@@ -8,67 +8,14 @@ A chapter reads as "data + model + loss + one call to the loop"::
         args = parse_args("softmax", DEFAULTS, __doc__, argv)
         return run_classifier(args, make_net=lambda: softmax_net(), init=init.Normal(0.01))
 """
-import argparse
 import os
-import tempfile
 from pathlib import Path
 
 from .. import perf
 from ..callbacks import write_json
+from ..cliargs import (ArgumentParser, ctx_arg, nonnegative_int,  # noqa: F401  (re-exported)
+                       positive_float, positive_int, prepare_out, seed_list)
 from ..context import parse_ctx
-from ..errors import GluonNotesError
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse whose errors become one-sentence ``GluonNotesError`` (the CLI exits 2)."""
-
-    def error(self, message):
-        raise GluonNotesError("%s: %s (see `%s --help`)." % (self.prog, message, self.prog))
-
-
-def _int_at_least(text, low):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a whole number, got %r" % text) from None
-    if value < low:
-        raise argparse.ArgumentTypeError("must be at least %d, got %d" % (low, value))
-    return value
-
-
-def positive_int(text):
-    return _int_at_least(text, 1)
-
-
-def nonnegative_int(text):
-    return _int_at_least(text, 0)
-
-
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a number, got %r" % text) from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be > 0, got %s" % text)
-    return value
-
-
-def seed_list(text):
-    try:
-        seeds = [int(s) for s in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected seeds like 0 or 0,1,2, got %r" % text) from None
-    if any(s < 0 for s in seeds):
-        raise argparse.ArgumentTypeError("seeds must be >= 0, got %r" % text)
-    return seeds
-
-
-def ctx_arg(text):
-    try:
-        return parse_ctx(text)
-    except GluonNotesError as err:
-        raise argparse.ArgumentTypeError(str(err).rstrip(".")) from None
 
 
 def make_parser(chapter, defaults, doc):
@@ -110,20 +57,6 @@ def parse_args(chapter, defaults, doc, argv=None, extra=None):
     if not getattr(args, "summary", False):  # a --summary run writes nothing
         prepare_out(args.out)
     return args
-
-
-def prepare_out(out):
-    """Create ``out`` if needed and check it is writable, before any training starts."""
-    path = Path(out)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".probe")
-        os.close(fd)
-        os.remove(probe)
-    except OSError as err:
-        raise GluonNotesError("cannot write to --out %s (%s); choose a writable folder."
-                              % (out, err.strerror or err)) from None
-    return path
 
 
 def save_results(args, metrics, histories=None, plot_fn=None):

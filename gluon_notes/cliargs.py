@@ -1,0 +1,112 @@
+"""The argument vocabulary shared by the CLI, the chapters and the bench.
+
+Design
+------
+* One ``ArgumentParser`` whose usage errors become a one-sentence ``GluonNotesError`` (the CLI
+  prints it on stderr and exits 2), so every command speaks the same way.
+* One type per kind of value (``positive_int``, ``positive_float``, ``seed_list``, ``ctx_arg``):
+  a bad value is refused while parsing, before any data is loaded or any epoch is trained.
+* ``prepare_out`` checks the output folder is writable before training, and refuses an empty name
+  (which would write into the working directory).
+* This module imports no chapter, bench or CLI code: they import it.
+"""
+import argparse
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from .context import parse_ctx
+from .errors import GluonNotesError
+
+#: seeds are 32-bit (numpy's ``np.random.seed`` refuses larger ones)
+SEED_LIMIT = 2 ** 32
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose errors become one-sentence ``GluonNotesError`` (the CLI exits 2)."""
+
+    def error(self, message):
+        raise GluonNotesError("%s: %s (see `%s --help`)." % (self.prog, message, self.prog))
+
+
+def _int_at_least(text, low):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a whole number, got %r" % text) from None
+    if value < low:
+        raise argparse.ArgumentTypeError("must be at least %d, got %d" % (low, value))
+    return value
+
+
+def positive_int(text):
+    """A whole number >= 1."""
+    return _int_at_least(text, 1)
+
+
+def nonnegative_int(text):
+    """A whole number >= 0."""
+    return _int_at_least(text, 0)
+
+
+def positive_float(text):
+    """A finite number > 0 (``inf`` and ``nan`` are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number, got %r" % text) from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError("must be a finite number, got %s" % text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be > 0, got %s" % text)
+    return value
+
+
+def seed_list(text):
+    """``0`` or ``0,1,2``: each seed in [0, 2**32), checked before any training starts."""
+    try:
+        seeds = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected seeds like 0 or 0,1,2, got %r" % text) from None
+    bad = [s for s in seeds if not 0 <= s < SEED_LIMIT]
+    if bad:
+        raise argparse.ArgumentTypeError("each seed must be in [0, %d), got %s"
+                                         % (SEED_LIMIT, bad[0]))
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError("seed %r lists a seed twice" % text)
+    return seeds
+
+
+def ctx_arg(text):
+    """A ``--ctx`` value parsed by ``context.parse_ctx`` into a list of contexts."""
+    try:
+        return parse_ctx(text)
+    except GluonNotesError as err:
+        raise argparse.ArgumentTypeError(str(err).rstrip(".")) from None
+
+
+def prepare_out(out):
+    """Create ``out`` if needed and check it is writable, before any training starts.
+
+    Raises
+    ------
+    GluonNotesError
+        If ``out`` is empty or cannot be written.
+    """
+    if not str(out).strip():
+        raise GluonNotesError("--out is empty; name a folder for the results, e.g. --out runs/x.")
+    path = Path(out)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".probe")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise GluonNotesError("cannot write to --out %s (%s); choose a writable folder."
+                              % (out, err.strerror or err)) from None
+    return path
+
+
+__all__ = ["ArgumentParser", "SEED_LIMIT", "ctx_arg", "nonnegative_int", "positive_float",
+           "positive_int", "prepare_out", "seed_list"]
