@@ -13,6 +13,7 @@ Design
 import argparse
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -78,12 +79,25 @@ def seed_list(text):
     return seeds
 
 
+#: the help of every ``--ctx`` option
+CTX_HELP = ("devices: cpu, gpu, gpu:0,1 or cpu:0,1; gpu alone falls back to the CPU (saying so) "
+            "when there is no GPU, gpu:0 fails instead (default: %(default)s)")
+
+
 def ctx_arg(text):
-    """A ``--ctx`` value parsed by ``context.parse_ctx`` into a list of contexts."""
+    """A ``--ctx`` value parsed by ``context.parse_ctx`` into a list of contexts.
+
+    ``gpu`` without an id on a machine without a GPU gives ``[cpu(0)]`` (the book's ``try_gpu``)
+    and one line on stderr saying so; ``gpu:0`` fails there instead.
+    """
     try:
-        return parse_ctx(text)
+        ctx = parse_ctx(text)
     except GluonNotesError as err:
         raise argparse.ArgumentTypeError(str(err).rstrip(".")) from None
+    if str(text).strip().lower() == "gpu" and ctx[0].device_type != "gpu":
+        print("gluon-notes: no GPU found, so --ctx gpu runs on %s (--ctx gpu:0 would fail "
+              "instead)." % ctx[0], file=sys.stderr)
+    return ctx
 
 
 def prepare_out(out):
@@ -108,5 +122,5 @@ def prepare_out(out):
     return path
 
 
-__all__ = ["ArgumentParser", "SEED_LIMIT", "ctx_arg", "nonnegative_int", "positive_float",
-           "positive_int", "prepare_out", "seed_list"]
+__all__ = ["ArgumentParser", "CTX_HELP", "SEED_LIMIT", "ctx_arg", "nonnegative_int",
+           "positive_float", "positive_int", "prepare_out", "seed_list"]

@@ -4,7 +4,7 @@ import pytest
 from mxnet import nd
 from mxnet.gluon import nn
 
-from gluon_notes.devices import ContextError, check_same_context, checked_forward
+from gluon_notes.context import ContextError, check_same_context, checked_forward
 from gluon_notes.errors import GluonNotesError
 from gluon_notes.layers import CenteredLayer, Conv2D, Conv2DBlock, MyDense, MyDenseBlock
 

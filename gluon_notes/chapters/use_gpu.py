@@ -8,8 +8,8 @@ import mxnet as mx
 from mxnet import nd
 from mxnet.gluon import nn
 
-from ..context import num_gpus, try_all_gpus, try_gpu
-from ..devices import ContextError, check_same_context, checked_forward
+from ..context import (ContextError, check_same_context, checked_forward, num_gpus,
+                       try_all_gpus, try_gpu)
 from ..layers import MyDense
 from ..train import seed_everything
 from ._common import parse_args, save_results
