@@ -6,8 +6,9 @@ import pytest
 from mxnet import nd
 from mxnet.gluon import nn
 
-from gluon_notes import bench, bench_models
-from gluon_notes.bench_models import BenchModel, MODELS, copy_to_torch, import_torch
+from gluon_notes import bench
+from gluon_notes.bench import core as bench_core, models as bench_models
+from gluon_notes.bench.models import BenchModel, MODELS, copy_to_torch, import_torch
 from gluon_notes.errors import GluonNotesError
 
 TINY = ["--number", "2", "--repeats", "2", "--loop-samples", "64", "--loop-batch-size", "16",
@@ -59,7 +60,7 @@ def test_torch_threads_option_sets_the_peer_threads(tmp_path, monkeypatch):
 
 
 def test_torch_not_installed(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(bench, "import_torch", lambda: None)
+    monkeypatch.setattr(bench_core, "import_torch", lambda: None)
     _, doc = run_bench(tmp_path, "--models", "softmax", "--modes", "static",
                        "--workloads", "inference,loop")
     peers = [r for r in doc["results"] if r["mode"] == "torch"]
@@ -126,7 +127,7 @@ def test_torch_twins_compute_the_same(name):
 def test_loop_child_runs_with_the_model_profile(monkeypatch, switch, profile, engine):
     """LeNet's loop trains in a child process with the compute profile, unless the user chose."""
     import mxnet as mx
-    from gluon_notes.bench_loop import run_loop_child
+    from gluon_notes.bench.loop import run_loop_child
     from gluon_notes import perf
     monkeypatch.delenv(perf.ENV_SWITCH, raising=False)
     if switch is not None:
@@ -143,7 +144,7 @@ def test_loop_child_runs_with_the_model_profile(monkeypatch, switch, profile, en
 
 def test_loop_child_failure_is_one_sentence():
     import mxnet as mx
-    from gluon_notes.bench_loop import run_loop_child
+    from gluon_notes.bench.loop import run_loop_child
     with pytest.raises(GluonNotesError, match="the loop benchmark of nope failed in its child "
                                               "process: unknown bench model 'nope'"):
         run_loop_child(BenchModel("nope", None, (4,), 2), ["static"], 4, 8, 2, mx.cpu(), False)

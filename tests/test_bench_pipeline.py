@@ -4,7 +4,7 @@ import json
 import pytest
 
 from conftest import fashion_mnist_available
-from gluon_notes import bench_pipeline
+from gluon_notes.bench import pipeline as bench_pipeline
 
 
 @pytest.mark.realdata

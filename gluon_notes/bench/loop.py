@@ -7,7 +7,7 @@ epoch. Throughput is samples/s over whole epochs; the first epoch (deferred init
 graph construction, memory planning) is a warm-up and is left out. PyTorch's epochs run in
 turn with those of ``fit`` in the 'static' mode, in the same process.
 
-Each model trains in a child process of its own (``python -m gluon_notes.bench_loop``), started
+Each model trains in a child process of its own (``python -m gluon_notes.bench.loop``), started
 with the model's CPU profile (``BenchModel.cpu_profile``, see ``gluon_notes.perf``): MXNet fixes
 its engine and threads at import, and the loop runs a convolutional network with the inline
 engine and all cores, as ``gluon-notes run`` does for the CNN chapters, but softmax regression
@@ -24,10 +24,11 @@ import numpy as np
 import mxnet as mx
 from mxnet import nd
 
-from . import perf
-from .bench_models import get_bench_model, import_torch, set_torch_threads, torch_threads
-from .data import ArrayLoader
-from .errors import GluonNotesError
+from .. import perf
+from .models import get_bench_model, import_torch, set_torch_threads, torch_threads
+from ..data import ArrayLoader
+from ..errors import GluonNotesError
+from .script import ERROR_PREFIX, run_script
 
 TICK = "#tick"  # the child's progress line: one loop finished
 
@@ -49,8 +50,8 @@ def mxnet_loop(model, X, y, batch_size, epochs, mode, ctx, between=None):
 
     ``between()``, if given, runs after each epoch's timing (to interleave the PyTorch loop).
     """
-    from .callbacks import Callback
-    from .train import fit
+    from ..callbacks import Callback
+    from ..train import fit
 
     class Between(Callback):
         def on_epoch_end(self, epoch, logs):
@@ -120,7 +121,7 @@ def run_loop(model, modes, batch_size, samples, epochs, ctx, torch=None, tick=No
         if torch is not None and mode == partner:
             epochs_t = torch_epochs(model, X, y, batch_size, torch)
 
-            def between():
+            def between(epochs_t=epochs_t):
                 with torch_threads(torch):
                     torch_rates.append(next(epochs_t))
         add(mode, mxnet_loop(model, X, y, batch_size, epochs, mode, ctx, between))
@@ -159,21 +160,20 @@ def run_loop_child(model, modes, batch_size, samples, epochs, ctx, peer, torch_t
         stderr = err.read()
     if returncode != 0 or not lines:
         why = (stderr.strip().splitlines() or ["exit status %d" % returncode])[-1]
-        why = why.replace("gluon-notes: error: ", "")
+        why = why.replace(ERROR_PREFIX, "")
         raise GluonNotesError("the loop benchmark of %s failed in its child process: %s"
                               % (model.name, why))
     return json.loads(lines[-1])
 
 
 def main(argv=None):
-    """Child process: ``python -m gluon_notes.bench_loop SPEC`` prints the rows as one JSON line
+    """Child process: ``python -m gluon_notes.bench.loop SPEC`` prints the rows as one JSON line
     (an error: one line on stderr, exit status 2)."""
-    from .cli import run_main
-    return run_main(_child, argv)
+    return run_script(_child, argv)
 
 
 def _child(argv):
-    p = argparse.ArgumentParser(prog="python -m gluon_notes.bench_loop")
+    p = argparse.ArgumentParser(prog="python -m gluon_notes.bench.loop")
     p.add_argument("spec", help="JSON: model, modes, batch_size, samples, epochs, ctx, peer, "
                                 "torch_threads")
     spec = json.loads(p.parse_args(argv).spec)

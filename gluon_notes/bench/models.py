@@ -16,9 +16,9 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 from mxnet.gluon import nn
 
-from .errors import GluonNotesError
-from .layers import CenteredLayer, MyDense
-from .models import get_model
+from ..errors import GluonNotesError
+from ..layers import CenteredLayer, MyDense
+from ..models import get_model
 
 
 @dataclass

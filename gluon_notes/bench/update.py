@@ -1,6 +1,6 @@
 """How long one ``trainer.step`` takes with each way of dispatching the SGD update.
 
-``python -m gluon_notes.bench_update`` prints, for each bench model, the time of
+``python -m gluon_notes.bench.update`` prints, for each bench model, the time of
 ``gluon.Trainer.step`` (the parameter update alone: gradients are computed once and re-marked
 fresh before every step) with MXNet's ``SGD`` at ``aggregate_num`` 1, 4 (MXNet's default) and 60,
 and with the loop's ``optim.BucketedSGD``. Figures: docs/performance.md.
@@ -11,9 +11,9 @@ import time
 import mxnet as mx
 from mxnet import autograd, gluon, nd
 
-from .bench_models import MODELS
-from .optim import BucketedSGD
-from .train import prepare_net
+from .models import MODELS
+from ..optim import BucketedSGD
+from ..train import prepare_net
 
 #: label -> (optimizer class, aggregate_num)
 VARIANTS = {"SGD, aggregate 1": (mx.optimizer.SGD, 1),
@@ -65,7 +65,7 @@ def run(models=("softmax", "mlp", "lenet", "resnet18"), number=100, repeats=5):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m gluon_notes.bench_update", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m gluon_notes.bench.update", description=__doc__)
     p.add_argument("--models", default="softmax,mlp,lenet,resnet18")
     p.add_argument("--number", type=int, default=100, help="steps per repeat")
     p.add_argument("--repeats", type=int, default=5)

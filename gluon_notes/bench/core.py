@@ -3,37 +3,31 @@
 Modes: ``imperative``; ``hybridize`` (``hybridize()``); ``static``
 (``hybridize(static_alloc=True, static_shape=True)``). Workloads: ``inference`` (N forward calls,
 then ``nd.waitall()``), ``train`` (N steps of ``autograd.record``, ``backward``,
-``trainer.step``) and ``loop`` (whole epochs of ``train.fit``, see ``bench_loop``). The first call
+``trainer.step``) and ``loop`` (whole epochs of ``train.fit``, see ``bench.loop``). The first call
 (deferred init, graph construction) is timed apart from the repeats. Before anything is timed,
 every mode's outputs (and, for training, loss and gradients) are compared with the imperative
 ones; a model whose modes disagree stops the run. PyTorch eager, with the same weights, is timed
 alongside when ``torch`` is importable. Outputs: ``bench.json``, ``bench.png`` and a table.
 """
 import argparse
-import contextlib
 import os
 import platform
 import sys
 import time
-from statistics import median
 
-import numpy as np
 import mxnet as mx
-from mxnet import autograd, gluon, nd
 from tqdm.auto import tqdm
 
-from .bench_loop import run_loop_child
-from .bench_report import WORKLOADS, format_table, plot_bench
-from .bench_models import (DEFAULT_MODELS, MODELS, copy_to_torch, get_bench_model,
-                           import_torch, set_torch_threads, torch_default_threads,
-                           torch_threads)
-from .callbacks import write_json
-from .chapters._common import ArgumentParser, ctx_arg, positive_int, prepare_out
-from .errors import GluonNotesError
+from ..callbacks import write_json
+from ..cliargs import ArgumentParser, ctx_arg, positive_int, prepare_out
+from ..errors import GluonNotesError
+from .loop import run_loop_child
+from .models import (DEFAULT_MODELS, MODELS, get_bench_model, import_torch, set_torch_threads,
+                     torch_default_threads, torch_threads)
+from .report import WORKLOADS, format_table, plot_bench
+from .timing import MODES, TARGET_SECONDS, Case, time_case
 
-MODES = {"imperative": None, "hybridize": {}, "static": dict(static_alloc=True, static_shape=True)}
 LOOP_MODELS = ("softmax", "mlp", "lenet")
-TARGET_SECONDS = 0.2  # a calibrated repeat lasts about this long
 
 
 def _names(valid, what):
@@ -87,152 +81,6 @@ def parse_args(argv):
     args.modes = ["imperative"] + [m for m in args.modes if m != "imperative"]
     args.loop_models = [m for m in args.loop_models if m in args.models] or args.loop_models
     return args
-
-
-# --- one model, one workload: build, first call, check, time -----------------------------------
-
-class Case:
-    """A ``(model, workload)`` pair: the inputs and one prepared callable per mode."""
-
-    def __init__(self, model, workload, batch_size, ctx):
-        self.model, self.workload, self.bs, self.ctx = model, workload, batch_size, ctx
-        rng = np.random.RandomState(0)
-        self.Xnp = rng.uniform(size=(batch_size,) + model.input_shape).astype(np.float32)
-        self.ynp = rng.randint(0, model.classes, size=batch_size).astype(np.float32)
-        self.X, self.y = nd.array(self.Xnp, ctx=ctx), nd.array(self.ynp, ctx=ctx)
-        self.loss = gluon.loss.SoftmaxCrossEntropyLoss()
-        self.calls, self.first, self.ref_params, self.ref = {}, {}, None, None
-
-    def add_mode(self, mode):
-        """Build the net in ``mode``, time its first call, and check it against imperative."""
-        mx.random.seed(0)
-        net = self.model.make()
-        net.initialize(mx.init.Xavier(), ctx=self.ctx)
-        if MODES[mode] is not None:
-            net.hybridize(**MODES[mode])
-        call = self._make_call(net)
-        start = time.perf_counter()
-        call()
-        nd.waitall()
-        self.first[mode] = time.perf_counter() - start
-        params = list(net.collect_params().values())
-        if self.ref_params is None:  # imperative runs first: its weights are everyone's
-            self.ref_params = [p.data().copy() for p in params]
-        for p, value in zip(params, self.ref_params):
-            p.set_data(value)
-        got = self._outputs(net, params)
-        if self.ref is None:
-            self.ref = got
-        else:
-            _check_same(self.model.name, self.workload, mode, self.ref, got)
-        self.calls[mode] = call
-
-    def _make_call(self, net):
-        X, y, loss = self.X, self.y, self.loss
-        if self.workload == "inference":
-            return lambda: net(X)
-        trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.01})
-
-        def step():
-            with autograd.record():
-                l = loss(net(X), y)
-            l.backward()
-            trainer.step(X.shape[0])
-        return step
-
-    def _outputs(self, net, params):
-        if self.workload == "inference":
-            return [net(self.X).asnumpy()]
-        with autograd.record():
-            l = self.loss(net(self.X), self.y)
-        l.backward()
-        return [l.asnumpy()] + [p.grad().asnumpy() for p in params if p.grad_req != "null"]
-
-    def add_torch(self, torch):
-        """Time PyTorch eager's first call on the twin, after checking it computes the same."""
-        tnet = copy_to_torch([p.asnumpy() for p in self.ref_params],
-                             self.model.make_torch(torch), torch)
-        X, y = torch.from_numpy(self.Xnp), torch.from_numpy(self.ynp).long()
-        lossf = torch.nn.CrossEntropyLoss(reduction="none")
-        start = time.perf_counter()  # PyTorch's first call is its check
-        if self.workload == "inference":
-            tnet.eval()
-            with torch.no_grad():
-                got = tnet(X).numpy()
-
-            def call():
-                with torch.no_grad():
-                    tnet(X)
-        else:
-            tnet.train()
-            got = lossf(tnet(X), y).detach().numpy()
-            self.first["torch"] = time.perf_counter() - start
-            copy_to_torch([p.asnumpy() for p in self.ref_params], tnet, torch)  # undo BN stats
-            opt = torch.optim.SGD(tnet.parameters(), lr=0.01)
-
-            def call():
-                opt.zero_grad()
-                lossf(tnet(X), y).mean().backward()
-                opt.step()
-        self.first.setdefault("torch", time.perf_counter() - start)
-        if not np.allclose(got, self.ref[0], rtol=1e-3, atol=1e-4 * (np.abs(got).max() + 1)):
-            return "mismatch"
-        self.calls["torch"] = call
-        return "ok"
-
-
-def _check_same(model, workload, mode, ref, got):
-    for i, (a, b) in enumerate(zip(ref, got)):
-        if a.shape != b.shape or not np.allclose(b, a, rtol=1e-3,
-                                                 atol=1e-5 + 1e-4 * np.abs(a).max()):
-            what = "output" if i == 0 else "gradient #%d" % i
-            diff = np.abs(a - b).max() if a.shape == b.shape else "a shape %s vs %s" % (
-                b.shape, a.shape)
-            raise GluonNotesError(
-                "%s (%s): the %s of mode %r differs from imperative (max difference %s), so no "
-                "timing is reported; make the model hybridize correctly or leave it out with "
-                "--models." % (model, workload, what, mode, diff))
-
-
-def time_case(case, repeats, number, tick, torch=None):
-    """Time every prepared mode of ``case``; return result rows (speed-up vs imperative)."""
-    sync = nd.waitall
-    if number is None:  # calibrate once, on imperative (usually the slowest), for all modes
-        call, k, start = case.calls["imperative"], 1, time.perf_counter()
-        while True:
-            for _ in range(k):
-                call()
-            sync()
-            elapsed = time.perf_counter() - start
-            if elapsed > 0.05 or k >= 512:
-                break
-            k, start = k * 2, time.perf_counter()
-        number = int(min(10000, max(1, round(TARGET_SECONDS / (elapsed / k)))))
-    rows = []
-    for mode, call in case.calls.items():
-        with torch_threads(torch) if mode == "torch" else contextlib.nullcontext():
-            for _ in range(2):  # warm-up (static_alloc plans memory on the second call)
-                call()
-            sync()
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                for _ in range(number):
-                    call()
-                sync()
-                times.append((time.perf_counter() - start) / number)
-        med = median(times)
-        rows.append(dict(model=case.model.name, workload=case.workload, mode=mode,
-                         batch_size=case.bs, number=number, repeats=repeats, status="ok",
-                         first_call_ms=1e3 * case.first[mode],
-                         ms_per_call=[1e3 * t for t in times], ms_min=1e3 * min(times),
-                         ms_median=1e3 * med, ms_max=1e3 * max(times),
-                         throughput=case.bs / med))
-        tick()
-    base = rows[0]["ms_median"]
-    for r in rows:
-        r["speedup_vs_imperative"] = base / r["ms_median"]
-    return rows
 
 
 # --- the run ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What ``gluon-notes bench`` shows a person: the printed table and ``bench.png``."""
-from .callbacks import atomic_write
-from .plot import plt
+from ..callbacks import atomic_write
+from ..plot import plt
 
 WORKLOADS = ("inference", "train", "loop")
 
@@ -48,6 +48,13 @@ def _cell(r, workload):
     return "%.3f (%.1fx)" % (r["ms_median"], r["speedup_vs_imperative"])
 
 
+def _bar_value(r, workload, vs_torch):
+    """A bar's height: speed-up vs imperative, ratio to PyTorch (loop), or 1000 samples/s."""
+    if workload != "loop":
+        return r["speedup_vs_imperative"]
+    return r.get("vs_torch", 1.0) if vs_torch else r["throughput"] / 1e3
+
+
 def plot_bench(rows, path, title=None):
     """Grouped bars: speed-up vs imperative per model (inference, train) and loop samples/s."""
     panels = [w for w in WORKLOADS if any(r["workload"] == w and r.get("throughput")
@@ -60,18 +67,13 @@ def plot_bench(rows, path, title=None):
         modes = list(dict.fromkeys(r["mode"] for r in sel))
         width = 0.8 / len(modes)
         vs_torch = workload == "loop" and "torch" in modes
-
-        def value(r):
-            if workload != "loop":
-                return r["speedup_vs_imperative"]
-            return r.get("vs_torch", 1.0) if vs_torch else r["throughput"] / 1e3
         for j, mode in enumerate(modes):
             xs, ys = [], []
             for i, model in enumerate(models):
                 r = next((x for x in sel if x["model"] == model and x["mode"] == mode), None)
                 if r is not None:
                     xs.append(i + (j - (len(modes) - 1) / 2) * width)
-                    ys.append(value(r))
+                    ys.append(_bar_value(r, workload, vs_torch))
             bars = ax.bar(xs, ys, width, label="PyTorch eager" if mode == "torch" else mode,
                           color="C%d" % (3 if mode == "torch" else j))
             ax.bar_label(bars, fmt="%.2f" if vs_torch else "%.1f", fontsize=6)

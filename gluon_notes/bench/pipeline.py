@@ -6,24 +6,26 @@ d2lzh's pipeline is the book's: ``gluon.data.vision.FashionMNIST`` + ``transform
 MXNet's dataset insists on its mirror's SHA-1, so for d2lzh the files are first verified by
 ``gluon_notes.data`` and MXNet's SHA-1 check is bypassed for that call only.
 
-Run: ``python -m gluon_notes.bench_pipeline [--epochs 5] [--out runs/bench-pipeline]``
+Run: ``python -m gluon_notes.bench.pipeline [--epochs 5] [--out runs/bench-pipeline]``
 (``make bench-pipeline``). Prints a table and writes ``bench_pipeline.json``.
 """
 import contextlib
 import io
 import os
+import sys
 import time
 
 import mxnet as mx
 from mxnet import gluon, init
 from mxnet.gluon import nn
 
-from .bench import machine_info
-from .callbacks import write_json
-from .chapters._common import ArgumentParser, positive_int, prepare_out
-from .data import find_fashion_mnist, load_data_fashion_mnist, load_fashion_mnist
-from .errors import GluonNotesError
-from .train import fit
+from .core import machine_info
+from ..callbacks import write_json
+from ..cliargs import ArgumentParser, positive_int, prepare_out
+from ..data import find_fashion_mnist, load_data_fashion_mnist, load_fashion_mnist
+from ..errors import GluonNotesError
+from ..train import fit
+from .script import run_script
 
 
 def softmax_net():
@@ -50,7 +52,8 @@ def run_d2lzh(folder, num_epochs, batch_size=256, lr=0.1):
         import d2lzh as d2l
     except ImportError:
         raise GluonNotesError("d2lzh is not installed; run `make install` (it installs the "
-                              "book extra) or pip install -c constraints.txt d2lzh==1.0.0.") from None
+                              "book extra) or pip install -c constraints.txt d2lzh==1.0.0."
+                              ) from None
     mx.random.seed(0)
     with _trust_verified_files():
         t = time.time()
@@ -84,7 +87,7 @@ def run_ours(num_epochs, hybridize, load_seconds, batch_size=256, lr=0.1):
 
 
 def main(argv=None):
-    p = ArgumentParser(prog="python -m gluon_notes.bench_pipeline", description=__doc__)
+    p = ArgumentParser(prog="python -m gluon_notes.bench.pipeline", description=__doc__)
     p.add_argument("--epochs", type=positive_int, default=5)
     p.add_argument("--out", default=os.path.join("runs", "bench-pipeline"))
     p.add_argument("--skip-d2lzh", action="store_true", help="time gluon_notes only")
@@ -117,6 +120,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    import sys
-    from .cli import run_main
-    sys.exit(run_main(main))
+    sys.exit(run_script(main))
