@@ -2,14 +2,14 @@
 
 A callback never drives the loop; to stop it sets ``state.stop_training = True``. Callbacks with
 ``main_only = True`` run only on the main worker (rank 0 of a distributed KVStore).
+``Checkpoint`` lives in ``gluon_notes.checkpoint`` (still importable from here).
 """
-import json
-import math
-import os
 import sys
-import tempfile
 
 from tqdm.auto import tqdm
+
+# re-exported while other modules import them from here; new code imports gluon_notes.atomic
+from .atomic import atomic_write, write_json  # noqa: F401
 
 
 class Callback:
@@ -131,87 +131,9 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
 
 
-def atomic_write(path, write):
-    """Call ``write(tmp_path)`` then rename over ``path``: readers never see a partial file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path), suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def write_json(path, obj):
-    """Write ``obj`` as JSON atomically (NaN written as null)."""
-    def clean(v):
-        if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:  # numpy scalars
-            v = v.item()
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [clean(x) for x in v]
-        return v
-
-    def write(tmp):
-        with open(tmp, "w") as f:
-            json.dump(clean(obj), f, indent=2)
-    atomic_write(path, write)
-
-
-class Checkpoint(Callback):
-    """Every epoch, atomically write ``net.params``, ``trainer.states`` and ``state.json``.
-
-    ``fit(..., checkpoint=DIR, resume=True)`` continues from the last completed epoch; with a
-    ``seed`` the resumed run ends exactly where an uninterrupted run ends.
-    """
-    main_only = True
-    PARAMS, STATES, STATE = "net.params", "trainer.states", "state.json"
-
-    def __init__(self, directory):
-        self.directory = directory
-
-    def on_train_begin(self, logs):
-        os.makedirs(self.directory, exist_ok=True)
-
-    def on_epoch_end(self, epoch, logs):
-        s = self.state
-        atomic_write(os.path.join(self.directory, self.PARAMS), s.net.save_parameters)
-        if hasattr(s.trainer, "save_states"):
-            atomic_write(os.path.join(self.directory, self.STATES), s.trainer.save_states)
-        write_json(os.path.join(self.directory, self.STATE),
-                   {"epoch": epoch, "history": s.history.epochs})
-
-    @classmethod
-    def restore(cls, directory, net, trainer, ctx, history, num_epochs=None):
-        """Load what ``Checkpoint`` wrote into ``net``, ``trainer`` and ``history``; return the
-        epoch to start from (0 when ``directory`` holds no checkpoint yet).
-
-        With ``num_epochs``, a checkpoint that has finished more epochs than that is refused."""
-        from .errors import GluonNotesError
-        if not directory:
-            raise GluonNotesError("resume=True needs checkpoint=DIR naming the checkpoint folder.")
-        path = os.path.join(directory, cls.STATE)
-        if not os.path.exists(path):
-            return 0
-        with open(path) as f:
-            saved = json.load(f)
-        done = saved["epoch"] + 1
-        if num_epochs is not None and num_epochs < done:
-            raise GluonNotesError(
-                "the checkpoint in %s has finished %d epochs but num_epochs is %d; ask for at "
-                "least %d (or use another folder)." % (directory, done, num_epochs, done))
-        net.load_parameters(os.path.join(directory, cls.PARAMS), ctx=ctx)
-        states = os.path.join(directory, cls.STATES)
-        if hasattr(trainer, "load_states") and os.path.exists(states):
-            trainer.load_states(states)
-        history.epochs.extend(saved["history"])
-        return saved["epoch"] + 1
+def __getattr__(name):
+    """``Checkpoint`` moved to ``gluon_notes.checkpoint``; importing it from here still works."""
+    if name == "Checkpoint":
+        from .checkpoint import Checkpoint
+        return Checkpoint
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -8,36 +8,38 @@
   ``PREFIX-0000.params`` (the values), and load it back as a ``SymbolBlock`` with no Python
   class needed.
 """
-import os
 import warnings
 from pathlib import Path
 
 import mxnet as mx
 from mxnet import gluon, nd
 
+from .atomic import atomic_write
+from .compat import params_with_prefix
 from .errors import GluonNotesError
 
 
 def _read(path):
     """``nd.load(path)`` with one-sentence errors for a missing or unreadable file."""
+    if Path(path).is_dir():
+        raise GluonNotesError("%s is a folder, not a parameter file; point to the file written "
+                              "by save_parameters(net, path)." % path)
     if not Path(path).is_file():
         raise GluonNotesError("parameter file %s does not exist; check the path, or save it "
                               "first with save_parameters(net, path)." % path)
     try:
         return nd.load(str(path))
     except mx.base.MXNetError:
-        raise GluonNotesError("%s is not an MXNet parameter file (nd.load cannot read it); "
-                              "point to a file written by save_parameters or export."
-                              % path) from None
+        raise GluonNotesError("%s is not a readable MXNet parameter file (truncated, or of "
+                              "another kind); point to a file written by save_parameters or "
+                              "export." % path) from None
 
 
 def save_parameters(net, path):
-    """``net.save_parameters(path)``, written to a temporary file first and then renamed, so an
-    interrupted save never leaves a half-written file in place of a good one."""
+    """``net.save_parameters(path)`` through ``atomic.atomic_write``: an interrupted save never
+    leaves a half-written file in place of a good one, and two saves at once never collide."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    net.save_parameters(str(tmp))
-    os.replace(tmp, path)
+    atomic_write(path, net.save_parameters)
     return path
 
 
@@ -67,7 +69,7 @@ def check_parameters(net, path, allow_missing=False, ignore_extra=False):
         raise GluonNotesError("%s was written by export, whose names do not fit a Block; load "
                               "it with imports(prefix), or write it with save_parameters(net, "
                               "path) to load it into a Block." % path)
-    params = net._collect_params_with_prefix()  # noqa: SLF001  (save_parameters' keys)
+    params = params_with_prefix(net)  # save_parameters' keys
     fix = "load it into the architecture it was saved from"
     missing = [k for k in params if k not in loaded]
     if missing and not allow_missing:

@@ -1,4 +1,6 @@
 """Reading and writing (book 4.5): nd.save/load, parameter and export round trips, errors."""
+import threading
+
 import numpy as np
 import mxnet as mx
 import pytest
@@ -123,18 +125,49 @@ def test_allow_missing_and_ignore_extra_pass_through(tmp_path):
 
 
 @pytest.mark.parametrize("content, words", [
-    (None, "does not exist"), (b"not a params file", "not an MXNet parameter file"),
-    ("list", "holds a list of arrays"),
-], ids=["missing", "corrupt", "list"])
+    (None, "does not exist"), (b"not a params file", "not a readable MXNet parameter file"),
+    ("truncated", "truncated"), ("list", "holds a list of arrays"), ("folder", "is a folder"),
+], ids=["missing", "corrupt", "truncated", "list", "folder"])
 def test_bad_files(content, words, tmp_path):
     path = tmp_path / "bad.params"
     if content == "list":
         nd.save(str(path), [nd.ones(2)])
+    elif content == "truncated":
+        net = nn.Dense(2, in_units=300)
+        net.initialize()
+        save_parameters(net, path)
+        path.write_bytes(path.read_bytes()[:1000])
+    elif content == "folder":
+        path.mkdir()
     elif content is not None:
         path.write_bytes(content)
     with pytest.raises(GluonNotesError, match=words) as err:
         load_parameters(nn.Dense(2), path)
-    assert _one_sentence(str(err.value))
+    assert _one_sentence(str(err.value)) and str(path) in str(err.value)
+
+
+def test_concurrent_saves_to_one_path_never_collide(tmp_path):
+    """Eight threads saving to one path at once: each save completes, the file loads, and no
+    temporary file is left (a fixed temporary name made most of these runs crash)."""
+    net = nn.Dense(64, in_units=256)
+    net.initialize()
+    path, errors = tmp_path / "a.params", []
+
+    def save():
+        try:
+            for _ in range(4):
+                save_parameters(net, path)
+        except Exception as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+    threads = [threading.Thread(target=save) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.params"]
+    loaded = load_parameters(nn.Dense(64, in_units=256), path)
+    assert np.array_equal(loaded.weight.data().asnumpy(), net.weight.data().asnumpy())
 
 
 def test_export_file_into_block_points_to_imports(tmp_path):
