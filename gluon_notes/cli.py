@@ -1,6 +1,9 @@
 """``gluon-notes``: list and run chapter scripts, check the data, benchmark hybridize.
 
-Errors the user can fix are printed as one sentence, with exit status 2 and no traceback.
+Errors the user can fix are printed as one sentence on stderr, with exit status 2 and no
+traceback (a usage message that ends with status 2 goes to stderr too). Ctrl-C ends with status
+130 and one line; a chapter interrupted while training has saved its finished epochs first and
+says where.
 """
 import sys
 
@@ -40,7 +43,7 @@ def _run(argv, entry_point=False):
 
 
 def _data(argv):
-    from .chapters._common import ArgumentParser
+    from .cliargs import ArgumentParser
     from .data import find_fashion_mnist, load_fashion_mnist
     p = ArgumentParser(prog="gluon-notes data", description="find and verify Fashion-MNIST")
     p.add_argument("--root", help="folder with the four idx .gz files")
@@ -68,8 +71,8 @@ def run_main(fn, argv=None):
     except GluonNotesError as err:
         print("gluon-notes: error: %s" % err, file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("gluon-notes: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:  # a chapter's runner sets .note after saving what finished
+        print("gluon-notes: %s" % getattr(err, "note", "interrupted."), file=sys.stderr)
         return 130
 
 
@@ -92,7 +95,7 @@ def main(argv=None):
     entry_point = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage:\n" + USAGE)
+        print("usage:\n" + USAGE, file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
     return run_main(lambda a: _dispatch(a, entry_point), argv)
 

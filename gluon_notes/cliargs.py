@@ -100,16 +100,17 @@ def ctx_arg(text):
     return ctx
 
 
-def prepare_out(out):
-    """Create ``out`` if needed and check it is writable, before any training starts.
+def prepare_out(out, option="--out"):
+    """Create the folder ``out`` if needed and check it is writable, before any training starts.
 
     Raises
     ------
     GluonNotesError
-        If ``out`` is empty or cannot be written.
+        If ``out`` is empty (it would mean the working directory) or cannot be written;
+        ``option`` names the option in the message.
     """
     if not str(out).strip():
-        raise GluonNotesError("--out is empty; name a folder for the results, e.g. --out runs/x.")
+        raise GluonNotesError("%s is empty; name a folder, e.g. %s runs/x." % (option, option))
     path = Path(out)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -117,8 +118,8 @@ def prepare_out(out):
         os.close(fd)
         os.remove(probe)
     except OSError as err:
-        raise GluonNotesError("cannot write to --out %s (%s); choose a writable folder."
-                              % (out, err.strerror or err)) from None
+        raise GluonNotesError("cannot write to %s %s (%s); choose a writable folder."
+                              % (option, out, err.strerror or err)) from None
     return path
 
 

@@ -6,7 +6,7 @@ if matplotlib.get_backend().lower() not in ("module://matplotlib_inline.backend_
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from .callbacks import atomic_write  # noqa: E402
+from .atomic import atomic_write  # noqa: E402
 
 
 def _save(fig, path):

@@ -90,10 +90,32 @@ def test_summary_rows_follow_the_conv_rule_for_lenet(tmp_path, capsys):
     assert [r.params for r in rows if r.kind == "Conv2D"] == [1 * 25 * 6 + 6, 6 * 25 * 16 + 16]
 
 
-def test_too_small_resize_is_a_one_line_error(tmp_path, capsys):
-    assert cli(["run", "alexnet", "--summary", "--resize", "28", "--out", str(tmp_path)]) == 2
+@pytest.mark.parametrize("argv, match", [
+    (["alexnet", "--summary", "--resize", "28"], "too small for alexnet: layer alexnet_pool1"),
+    (["lenet", "--summary", "--resize", "4"], "too small for lenet: layer lenet_conv0"),
+    (["alexnet", "--resize", "8"], "too small for alexnet: layer alexnet_conv0"),
+    (["lenet", "--summary", "--resize", "100000"], "too large for lenet: the weight of layer "
+                                                   "lenet_dense0"),
+    (["lenet", "--resize", "2000"], "too large for lenet: the output of layer lenet_conv0"),
+], ids=["alexnet-28-summary", "lenet-4-summary", "alexnet-8-train", "lenet-huge-summary",
+        "lenet-2000-train"])
+def test_resize_the_model_cannot_take_is_a_one_line_error(argv, match, tmp_path, capsys):
+    """Before a summary or any training (no data is loaded): the failing layer and the range."""
+    assert cli(["run"] + argv + ["--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "larger --resize" in err and "Traceback" not in err
+    assert match in err and "use --resize between" in err and "Traceback" not in err
+    assert err.count("\n") == 1 and not (tmp_path / "metrics.json").exists()
+
+
+def test_the_resize_range_named_is_right(tmp_path, capsys):
+    """The smallest side named works and the one below it fails, for --summary (batch 1)."""
+    import re
+    assert cli(["run", "lenet", "--summary", "--resize", "4"]) == 2
+    low, high = map(int, re.search(r"between (\d+) and (\d+)", capsys.readouterr().err).groups())
+    assert cli(["run", "lenet", "--summary", "--resize", str(low)]) == 0
+    assert cli(["run", "lenet", "--summary", "--resize", str(low - 1)]) == 2
+    assert cli(["run", "lenet", "--summary", "--resize", str(high + 1)]) == 2
+    assert "too large" in capsys.readouterr().err
 
 
 def run(chapter, tmp_path, *argv):

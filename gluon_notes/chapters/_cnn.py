@@ -9,10 +9,25 @@ Every chapter-5 script reads as "model + the book's settings + one call to the l
 
 The network is hybridized (the whole graph is compiled) unless ``--imperative`` is given;
 ``--summary`` prints each layer's output shape and parameter count and exits without training.
+Before either, a dry shape inference on the network's symbol (``check_side``; nothing is
+allocated) refuses an image side the network cannot take, naming the failing layer and the
+valid range of ``--resize``.
 """
+import contextlib
+import io
+import re
+
+import mxnet as mx
+import numpy as np
+
+from ..errors import InputShapeError
 from ..models import get_model
 from ..summary import print_summary
 from ._common import add_data_args, nonnegative_int, parse_args, run_classifier
+
+#: MXNet 1.9 (built without USE_INT64_TENSOR_SIZE) holds fewer elements than this in one array
+MAX_ELEMENTS = 2 ** 31 - 1
+SIDE_LIMIT = 46341  # (1, 1, 46341, 46341) alone exceeds MAX_ELEMENTS
 
 
 def cnn_args(resize=None, extra=None, precise_bn=0):
@@ -28,6 +43,71 @@ def cnn_args(resize=None, extra=None, precise_bn=0):
         if extra is not None:
             extra(p)
     return add
+
+
+def _infer(internals, side, batch_size):
+    """``None`` if every array of the forward pass fits, else ``(what fails, too_large)``."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # MXNet prints the arguments on failure
+            arg, out, aux = internals.infer_shape(data=(batch_size, 1, side, side))
+    except mx.base.MXNetError as err:
+        text = str(err)
+        layer = re.search(r"Error in operator (\S+?)(?:_fwd)?:", text)
+        reason = re.search(r"Check failed: [^\n]*?\) : ([^\n]+)", text)
+        return ("layer %s fails (%s)" % (
+            layer.group(1) if layer else "?",
+            reason.group(1).strip() if reason else "its input would be empty"), False)
+    names = internals.list_outputs()
+    args, auxs = internals.list_arguments(), internals.list_auxiliary_states()
+    sizes = [(int(np.prod(s)), n) for n, s in zip(names, out)]
+    sizes += [(int(np.prod(s)), n) for n, s in zip(args + auxs, arg + aux)]
+    size, name = max(sizes)
+    if size > MAX_ELEMENTS:
+        m = re.match(r"(.+)_(weight|bias|gamma|beta|running_mean|running_var)$", name)
+        what = ("the %s of layer %s" % (m.group(2), m.group(1)) if m else
+                "the output of layer %s" % re.sub(r"(_fwd)?_output$", "", name))
+        return ("%s would hold %d values, more than MXNet's limit of 2**31 - 1"
+                % (what, size), True)
+    return None
+
+
+def check_side(net, side, batch_size=1, chapter="this network"):
+    """Refuse an image side ``net`` cannot take on a ``(batch_size, 1, side, side)`` batch.
+
+    A dry run on the symbol: shapes only, nothing allocated. A net that is not a HybridBlock is
+    not checked.
+
+    Raises
+    ------
+    InputShapeError
+        Naming the failing layer and the valid range of ``--resize``.
+    """
+    if not isinstance(net, mx.gluon.HybridBlock):
+        return
+    internals = net(mx.sym.var("data")).get_internals()
+    failure = _infer(internals, side, batch_size)
+    if failure is None:
+        return
+    lo, hi = 1, SIDE_LIMIT  # the smallest side that works (a layer's output grows with its input)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        small = _infer(internals, mid, 1)
+        if small is None or small[1]:
+            hi = mid
+        else:
+            lo = mid + 1
+    smallest = lo
+    lo, hi = smallest, SIDE_LIMIT  # the largest side whose arrays fit at this batch size
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _infer(internals, mid, batch_size) is None:
+            lo = mid
+        else:
+            hi = mid - 1
+    what, too_large = failure
+    raise InputShapeError("--resize %d is too %s for %s: %s; use --resize between %d and %d%s."
+                          % (side, "large" if too_large else "small", chapter, what, smallest,
+                             lo, " at --batch-size %d" % batch_size if batch_size > 1 else ""))
 
 
 def run_cnn(chapter, defaults, doc, argv, model=None, make_net=None, extra=None, fit_kw_fn=None,
@@ -49,9 +129,11 @@ def run_cnn(chapter, defaults, doc, argv, model=None, make_net=None, extra=None,
     args = parse_args(chapter, defaults, doc, argv,
                       extra=cnn_args(defaults.get("resize"), extra, defaults.get("precise_bn", 0)))
     make_net = make_net or (lambda: get_model(model))
+    side = args.resize or 28
+    net = make_net()
+    check_side(net, side, 1 if args.summary else args.batch_size, chapter)
     if args.summary:
-        side = args.resize or 28
-        return print_summary(make_net(), input_shape=(1, 1, side, side))
+        return print_summary(net, input_shape=(1, 1, side, side))
     fit_kw.setdefault("precise_bn", args.precise_bn)
     if fit_kw_fn is not None:
         fit_kw.update(fit_kw_fn(args))

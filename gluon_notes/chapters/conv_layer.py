@@ -6,12 +6,16 @@ gradient descent on the summed squared error, with the book's hand-written updat
 ``param -= lr * grad``. The bias's gradient sums over all 42 output pixels, so at the book's
 lr it would overshoot (lr * 2 * 42 > 2) and diverge; its ``lr_mult`` is set to 1/42 (a per-pixel
 mean), which leaves the kernel's update exactly the book's.
+
+The descent runs through the one loop (``fit`` with a custom step; one iteration is an "epoch"
+of the single image) and the per-seed runner. It takes no ``--checkpoint``: a run is a few
+iterations on one 6x8 image.
 """
 from mxnet import autograd, nd
 
 from ..layers import Conv2D, corr2d
-from ..train import seed_everything
-from ._common import parse_args, positive_int, save_results
+from ..train import fit, seed_everything
+from ._common import parse_args, positive_int, run_seeds
 
 DEFAULTS = dict(lr=0.03, num_iters=10)
 
@@ -29,23 +33,26 @@ def edge_data(ctx=None):
     return X, K, corr2d(X, K)
 
 
-def learn_kernel(X, Y, kernel_size=(1, 2), lr=0.03, num_iters=10, hybridize=False, ctx=None):
-    """Fit a ``Conv2D(kernel_size)`` so ``conv2d(X)`` matches ``Y``; return it and the losses."""
+def learn_kernel(X, Y, kernel_size=(1, 2), lr=0.03, num_iters=10, hybridize=False, ctx=None,
+                 seed=None):
+    """Fit a ``Conv2D(kernel_size)`` so ``conv2d(X)`` matches ``Y``; return it and the History
+    (its ``loss`` column is the summed squared error before each step)."""
     conv2d = Conv2D(kernel_size)
     conv2d.initialize(ctx=ctx)
     conv2d.bias.lr_mult = 1.0 / Y.size  # see the module docstring
-    if hybridize:
-        conv2d.hybridize()
-    losses = []
-    for _ in range(num_iters):
+
+    def step(X, Y):
         with autograd.record():
             Y_hat = conv2d(X)                    # (6, 7)
-            l = (Y_hat - Y) ** 2
+            l = ((Y_hat - Y) ** 2).sum()
         l.backward()
         for p in (conv2d.weight, conv2d.bias):
             p.data()[:] -= lr * p.lr_mult * p.grad()
-        losses.append(l.sum())
-    return conv2d, [float(v.asscalar()) for v in losses]
+        return dict(loss=l, n=1)
+
+    h = fit(conv2d, [(X, Y)], None, None, num_iters, ctx=ctx, step=step, seed=seed,
+            hybridize=hybridize, accuracy=False, verbose=False, progress=False)
+    return conv2d, h
 
 
 def main(argv=None):
@@ -57,10 +64,12 @@ def main(argv=None):
     print("edges Y = corr2d(X, [[1, -1]]):\n%s" % Y.asnumpy().astype(int))
     print("the same kernel on X.T finds no edges: |corr2d(X.T, K)|.sum() = %g"
           % corr2d(X.T, K).abs().sum().asscalar())
-    runs = []
-    for seed in args.seed:
-        seed_everything(seed)
-        conv2d, losses = learn_kernel(X, Y, (1, 2), args.lr, args.num_iters, args.hybridize, ctx)
+
+    def train_one(seed):
+        seed_everything(seed)  # the kernel's initial values
+        conv2d, h = learn_kernel(X, Y, (1, 2), args.lr, args.num_iters, args.hybridize, ctx,
+                                 seed)
+        losses = h["loss"]
         for i in range(1, len(losses), 2):
             print("seed %d, iteration %d: loss %.3f" % (seed, i + 1, losses[i]))
         kernel = conv2d.weight.data().asnumpy().ravel().tolist()
@@ -68,9 +77,9 @@ def main(argv=None):
         err = max(abs(k - t) for k, t in zip(kernel, [1, -1]))
         print("seed %d: learned kernel [%.4f, %.4f] (true [1, -1], max |error| %.4f), "
               "bias %.4f" % (seed, kernel[0], kernel[1], err, bias))
-        runs.append(dict(seed=seed, kernel=kernel, bias=bias, kernel_error=err,
-                         losses=losses, iterations=len(losses)))
-    save_results(args, dict(true_kernel=[1, -1], runs=runs,
-                            max_kernel_error=max(r["kernel_error"] for r in runs),
-                            max_abs_bias=max(abs(r["bias"]) for r in runs)))
-    return runs
+        return h, dict(kernel=kernel, bias=bias, kernel_error=err, losses=losses,
+                       iterations=len(losses))
+
+    return run_seeds(args, train_one, means=("kernel_error",), summarize=lambda runs: dict(
+        true_kernel=[1, -1], max_kernel_error=max(r["kernel_error"] for r in runs),
+        max_abs_bias=max(abs(r["bias"]) for r in runs)))

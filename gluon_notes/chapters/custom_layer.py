@@ -14,7 +14,7 @@ DEFAULTS = dict()
 
 
 def main(argv=None):
-    args = parse_args("custom-layer", DEFAULTS, __doc__, argv)
+    args = parse_args("custom-layer", DEFAULTS, __doc__, argv, seeds="one")
     seed_everything(args.seed[0])
     ctx = args.ctx[0]
     layer = CenteredLayer()

@@ -43,7 +43,7 @@ def show(title, net, X, ctx, hybridize):
 
 
 def main(argv=None):
-    args = parse_args("deferred-init", DEFAULTS, __doc__, argv)
+    args = parse_args("deferred-init", DEFAULTS, __doc__, argv, seeds="one")
     seed_everything(args.seed[0])
     ctx = args.ctx[0]
     X = nd.random.uniform(shape=(2, 20), ctx=ctx)  # (B, d)

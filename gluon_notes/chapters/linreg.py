@@ -6,7 +6,6 @@ from ._common import parse_args
 from .linreg_scratch import DEFAULTS, run
 
 
-
 def main(argv=None):
     args = parse_args("linreg", DEFAULTS, __doc__, argv)
     return run(args, lambda: get_model("linreg"), gluon.loss.L2Loss(), scratch=False)

@@ -32,7 +32,7 @@ def twin_difference(block, hybrid, X):
 
 
 def main(argv=None):
-    args = parse_args("model-construction", DEFAULTS, __doc__, argv)
+    args = parse_args("model-construction", DEFAULTS, __doc__, argv, seeds="one")
     seed_everything(args.seed[0])
     ctx = args.ctx[0]
     X = nd.random.uniform(shape=(2, 20), ctx=ctx)  # (B, d)

@@ -16,7 +16,7 @@ DEFAULTS = dict()
 
 
 def main(argv=None):
-    args = parse_args("read-write", DEFAULTS, __doc__, argv)
+    args = parse_args("read-write", DEFAULTS, __doc__, argv, seeds="one")
     seed_everything(args.seed[0])
     ctx, out = args.ctx[0], args.out
     x, y = nd.arange(4, ctx=ctx), nd.zeros(4, ctx=ctx)

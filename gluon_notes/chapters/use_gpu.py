@@ -24,7 +24,7 @@ def other_context(ctx_list):
 
 
 def main(argv=None):
-    args = parse_args("use-gpu", DEFAULTS, __doc__, argv)
+    args = parse_args("use-gpu", DEFAULTS, __doc__, argv, seeds="one")
     seed_everything(args.seed[0])
     ctx, other = args.ctx[0], other_context(args.ctx)
     print("GPUs: %d; try_gpu() = %s; try_all_gpus() = %s; using %s and %s"
