@@ -1,0 +1,36 @@
+"""Part 2 of the PyTorch course's chapters (saddle, rnn-hello, gan, estimation) through the CLI:
+each is listed, runs with small settings and writes metrics.json and its PNG."""
+import json
+
+import pytest
+
+from gluon_notes.chapters import list_chapters, summary
+from gluon_notes.cli import main as cli
+
+CHAPTERS = ("saddle", "rnn-hello", "gan", "estimation")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _run(tmp_path, chapter, *argv):
+    out = tmp_path / chapter
+    assert cli(["run", chapter, "--out", str(out), *argv]) in (0, None)
+    assert (out / "curves.png").read_bytes()[:8] == PNG
+    return json.loads((out / "metrics.json").read_text())
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_listed_with_a_summary(chapter):
+    if chapter not in list_chapters():
+        pytest.fail("%s is not a chapter" % chapter)
+    assert summary(chapter)
+
+
+def test_saddle(tmp_path, capsys):
+    m = _run(tmp_path, "saddle", "--iters", "80")
+    kinds = {r["function"]: r["kind"] for r in m["classification"]}
+    assert kinds == {"x^2 + y^2": "local minimum", "-x^2 - y^2": "local maximum",
+                     "x^2 - y^2": "saddle", "x^3 + y^2": "degenerate"}
+    stuck, free = m["descent"]["start (1, 0)"], m["descent"]["start (1, 0.001)"]
+    assert stuck["escape_iteration"] is None and stuck["final_distance"] < 1e-3
+    assert free["escape_iteration"] is not None and free["final_value"] < -1
+    assert "-> saddle" in capsys.readouterr().out
