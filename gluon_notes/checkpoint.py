@@ -25,7 +25,7 @@ import time
 
 import mxnet as mx
 
-from .atomic import atomic_write, fsync, sha256, write_folder
+from .atomic import atomic_write, fsync, remove_stale, sha256, write_folder
 from .callbacks import Callback
 from .compat import params_with_prefix
 from .errors import GluonNotesError
@@ -109,6 +109,12 @@ class Checkpoint(Callback):
             raise CheckpointError("the checkpoint folder %s is a file; name a folder."
                                   % self.directory)
         os.makedirs(self.directory, exist_ok=True)
+        try:
+            current = _read_pointer(self.directory)
+        except CheckpointError:
+            return  # a damaged pointer: removing nothing, replaced at the end of this epoch
+        if current is not None and os.path.isdir(os.path.join(self.directory, current)):
+            _tidy(self.directory, current)  # what a run killed after moving the pointer left
 
     def on_epoch_end(self, epoch, logs):
         s, d, done = self.state, self.directory, epoch + 1
@@ -130,9 +136,7 @@ class Checkpoint(Callback):
         atomic_write(os.path.join(d, POINTER), lambda tmp: _write_text(tmp, name + "\n"))
         fsync(d)
         _pause()
-        for other in os.listdir(d):  # the previous epoch, and folders of killed runs
-            if other != name and _EPOCH_DIR.match(other):
-                shutil.rmtree(os.path.join(d, other), ignore_errors=True)
+        _tidy(d, name)
 
     @classmethod
     def restore(cls, directory, net, trainer, ctx, history, num_epochs=None):
@@ -162,6 +166,15 @@ class Checkpoint(Callback):
             trainer.load_states(states)
         history.epochs.extend(manifest["history"])
         return done
+
+
+def _tidy(directory, keep):
+    """Remove every epoch folder but ``keep`` (the previous epoch, folders of killed runs) and
+    the temporary files of killed writers."""
+    remove_stale(directory)
+    for other in os.listdir(directory):
+        if other != keep and _EPOCH_DIR.match(other):
+            shutil.rmtree(os.path.join(directory, other), ignore_errors=True)
 
 
 def _write_text(path, text):
