@@ -1,32 +1,36 @@
-"""SGD with MXNet's update math, but a multi-tensor update only where it pays (``BucketedSGD``).
+"""The optimizer of the loop: ``OptimizerSettings``, the Trainer built from them, ``BucketedSGD``.
 
-MXNet's ``SGD`` hands a Trainer's parameters to ``multi_sgd_update`` /
+Design
+------
+* ``fit``'s optimizer keywords (``optimizer``, ``wd``, ``lr_scheduler``, ``clip_gradient``,
+  ``clip_norm``, ``optimizer_params``) are one ``OptimizerSettings``, checked when it is built;
+  ``make_trainer`` turns them and a learning rate into a ``gluon.Trainer``.
+* An optimizer given as an instance brings its own settings: it is copied, never changed, and
+  ``lr``/``wd`` may be given next to it only with the values it already has (the other settings
+  belong on the instance).
+* ``optimizer='sgd'`` is ``BucketedSGD``: MXNet's SGD (same hyper-parameters, schedule, weight
+  decay, clipping, momentum states and update formula) with another dispatch of the update.
+
+Why ``BucketedSGD``: MXNet's ``SGD`` hands a Trainer's parameters to ``multi_sgd_update`` /
 ``multi_sgd_mom_update`` in groups of ``aggregate_num``: one operator call per group instead of
 one per parameter. In the 1.9.1 CPU build that kernel visits ``largest tensor size x tensors in
-the group`` elements, and does so about half as fast per element as ``sgd_update``. One big
-tensor in a group therefore makes the whole group slow: on the 2-core VM of docs/performance.md,
-a ``trainer.step`` took
-
-=============  ===========  ===============  ===============  ===========
-network        parameters   aggregate 1      aggregate 60     BucketedSGD
-=============  ===========  ===============  ===============  ===========
-softmax        2, 7.9k      0.16 ms          0.11 ms          0.12 ms
-MLP 784-256    4, 204k      0.55 ms          0.88 ms          0.29 ms
-LeNet          10, 44k      0.77 ms          0.22 ms          0.23 ms
-ResNet-18      110, 11.2M   31 ms            50 ms            15 ms
-=============  ===========  ===============  ===============  ===========
-
-(one thread, ``python -m gluon_notes.bench_update``).
-
-``BucketedSGD`` keeps MXNet's ``SGD`` (same hyper-parameters, learning-rate schedule, weight decay,
-gradient clipping, momentum states, the same update formula) and changes only how a group is
-dispatched: tensors with at least ``single_update_size`` elements are updated one by one with
-``sgd_update`` / ``sgd_mom_update``; the others are sorted by size and cut into runs of similar
-sizes, each updated with one multi-tensor call, so that a call does at most about twice the
-necessary work.
+the group`` elements, more slowly per element than ``sgd_update``, so one big tensor makes its
+whole group slow. ``BucketedSGD`` updates tensors with at least ``single_update_size`` elements
+one by one with ``sgd_update`` / ``sgd_mom_update``; the others are sorted by size and cut into
+runs of similar sizes, each updated with one multi-tensor call, so that a call does at most about
+twice the necessary work. The timings of the three dispatches are measured by
+``python -m gluon_notes.bench.update`` and reported in docs/performance.md.
 """
+import copy
+import math
+import os
+from dataclasses import dataclass, fields
+from typing import Any, Optional
+
 import mxnet as mx
-from mxnet import nd
+from mxnet import gluon, nd
+
+from .errors import GluonNotesError
 
 #: tensors with at least this many elements get their own ``sgd_update`` call
 SINGLE_UPDATE_SIZE = 65536
@@ -106,3 +110,132 @@ class BucketedSGD(mx.optimizer.SGD):
             nd.sgd_mom_update(weight, grad, state, out=weight, momentum=self.momentum, **kwargs)
         else:
             nd.sgd_update(weight, grad, out=weight, **kwargs)
+
+
+# ---------------------------------------------------------------------------- settings, Trainer
+DEFAULT_LR = 0.1
+#: parameters updated by one multi-tensor optimizer call (MXNet's default is 4, its maximum 60);
+#: the environment variable, when set, wins
+AGGREGATION_SIZE, AGGREGATION_ENV = 60, "MXNET_OPTIMIZER_AGGREGATION_SIZE"
+
+
+def check_lr(lr):
+    """Raise one sentence unless ``lr`` is a finite number > 0."""
+    ok = isinstance(lr, (int, float)) and not isinstance(lr, bool) and math.isfinite(lr)
+    if not (ok and lr > 0):
+        raise GluonNotesError("the learning rate must be a finite number > 0, got %r." % (lr,))
+
+
+def _check_number(name, value, low_ok=False):
+    if value is None:
+        return
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not (ok and (value > 0 or (low_ok and value == 0))):
+        raise GluonNotesError("%s must be a finite number %s 0, got %r."
+                              % (name, ">=" if low_ok else ">", value))
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """How ``fit`` builds its ``gluon.Trainer``: every optimizer setting but the learning rate.
+
+    Attributes
+    ----------
+    optimizer : str or mx.optimizer.Optimizer
+        A registered name (``'sgd'`` is ``BucketedSGD``) or an instance, which brings its own
+        settings (see the module's Design).
+    wd : float, optional
+        Weight decay (0 when not given).
+    lr_scheduler : mx.lr_scheduler.LRScheduler, optional
+    clip_gradient : float, optional
+        Clip each gradient element to ``[-clip_gradient, clip_gradient]`` (the optimizer's).
+    clip_norm : float, optional
+        Clip the global gradient norm, per example, to this value (done by the step).
+    optimizer_params : dict, optional
+        Further keyword arguments of the optimizer, e.g. ``{'momentum': 0.9}``.
+    """
+    optimizer: Any = "sgd"
+    wd: Optional[float] = None
+    lr_scheduler: Any = None
+    clip_gradient: Optional[float] = None
+    clip_norm: Optional[float] = None
+    optimizer_params: Optional[dict] = None
+
+    def __post_init__(self):
+        if not isinstance(self.optimizer, (str, mx.optimizer.Optimizer)):
+            raise GluonNotesError("optimizer must be a name such as 'sgd' or an "
+                                  "mx.optimizer.Optimizer, got %r." % (self.optimizer,))
+        _check_number("wd", self.wd, low_ok=True)
+        _check_number("clip_gradient", self.clip_gradient)
+        _check_number("clip_norm", self.clip_norm)
+        if self.optimizer_params is not None and not isinstance(self.optimizer_params, dict):
+            raise GluonNotesError("optimizer_params must be a dict such as {'momentum': 0.9}, "
+                                  "got %r." % (self.optimizer_params,))
+
+    @classmethod
+    def from_kwargs(cls, kwargs, where="fit"):
+        """Settings from keyword arguments; an unknown keyword is one sentence."""
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(kwargs) - set(names))
+        if unknown:
+            raise GluonNotesError("%s() got unknown argument(s) %s; its optimizer settings are %s."
+                                  % (where, ", ".join(unknown), ", ".join(names)))
+        return cls(**kwargs)
+
+    def given(self):
+        """Names of the settings that change something (not their default, None, 0 or {})."""
+        return [f.name for f in fields(self)
+                if getattr(self, f.name) not in (f.default, None, 0, {})]
+
+    def make_trainer(self, net, lr=None, kvstore="device"):
+        """``make_trainer(net, ...)`` with these settings."""
+        return make_trainer(net, lr=lr, kvstore=kvstore,
+                            **{f.name: getattr(self, f.name) for f in fields(self)})
+
+
+def _own_copy(optimizer, lr, settings):
+    """A copy of the user's optimizer instance, after checking nothing contradicts it."""
+    for name in ("lr_scheduler", "clip_gradient", "optimizer_params"):
+        if getattr(settings, name) is not None:
+            raise GluonNotesError("%s cannot be given next to an optimizer instance; set it on "
+                                  "the instance (%s) instead." % (name, type(optimizer).__name__))
+    for name, value, own in (("lr", lr, optimizer.learning_rate), ("wd", settings.wd,
+                                                                     optimizer.wd)):
+        if value is not None and value != own:
+            raise GluonNotesError("%s=%r contradicts the optimizer instance's %s of %r; give one "
+                                  "of them (the instance brings its own settings)."
+                                  % (name, value, name, own))
+    return copy.deepcopy(optimizer)
+
+
+def make_trainer(net, optimizer="sgd", lr=None, wd=None, lr_scheduler=None, clip_gradient=None,
+                 optimizer_params=None, kvstore="device", clip_norm=None):
+    """A ``gluon.Trainer`` over all parameters of ``net`` with the loop's options.
+
+    ``lr`` defaults to ``DEFAULT_LR`` for an optimizer given by name and to the instance's own
+    for an instance; see ``OptimizerSettings`` for the others.
+    """
+    settings = OptimizerSettings(optimizer, wd, lr_scheduler, clip_gradient, clip_norm,
+                                 optimizer_params)
+    if lr is not None:
+        check_lr(lr)
+    if isinstance(optimizer, mx.optimizer.Optimizer):
+        opt = _own_copy(optimizer, lr, settings)
+    else:
+        params = dict(learning_rate=DEFAULT_LR if lr is None else lr, wd=wd or 0.0)
+        if lr_scheduler is not None:
+            params["lr_scheduler"] = lr_scheduler
+        if clip_gradient is not None:
+            params["clip_gradient"] = clip_gradient
+        params.update(optimizer_params or {})
+        name = "bucketedsgd" if optimizer.lower() == "sgd" else optimizer
+        try:
+            opt = mx.optimizer.create(name, **params)
+        except (ValueError, TypeError) as err:
+            raise GluonNotesError("the optimizer %r cannot be built with %s (%s); check its "
+                                  "name and optimizer_params."
+                                  % (optimizer, sorted(params), err)) from None
+        if hasattr(opt, "aggregate_num") and AGGREGATION_ENV not in os.environ:
+            opt.aggregate_num = AGGREGATION_SIZE  # one multi-tensor update call, not n/4
+    return gluon.Trainer(net.collect_params(), opt, kvstore=kvstore,
+                         update_on_kvstore=False if clip_norm else None)

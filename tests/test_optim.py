@@ -83,7 +83,7 @@ def test_checkpoint_resume_with_it_is_exact(tmp_path):
 
 
 def test_update_benchmark_times_every_variant():
-    from gluon_notes.bench_update import VARIANTS, main
+    from gluon_notes.bench.update import VARIANTS, main
     results = main(["--models", "softmax,mlp", "--number", "2", "--repeats", "1"])
     assert set(results) == {"softmax", "mlp"}
     assert results["mlp"]["tensors"] == 4 and results["mlp"]["elements"] == 784 * 256 + 256 + 2570

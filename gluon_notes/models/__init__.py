@@ -4,6 +4,7 @@ Register a constructor with ``@register_model`` (its name is the function name) 
 of its family, and import the module below.
 """
 from ..errors import GluonNotesError
+from ..inputs import InputChecked
 
 _MODELS = {}
 
@@ -27,15 +28,21 @@ def list_models():
 def get_model(name, **kwargs):
     """Build the registered model ``name`` with ``kwargs`` (e.g. ``classes=10``).
 
+    The model refuses a wrong input shape with one sentence naming ``name``
+    (``inputs.InputChecked``).
+
     Raises
     ------
-    ValueError
+    GluonNotesError
         For an unknown name; the message lists the valid names.
     """
     if name not in _MODELS:
         raise GluonNotesError("unknown model %r; valid names are: %s."
                               % (name, ", ".join(list_models())))
-    return _MODELS[name](**kwargs)
+    net = _MODELS[name](**kwargs)
+    if isinstance(net, InputChecked):
+        net.model_name = name
+    return net
 
 
 from . import basic  # noqa: E402,F401  (registers the chapter-3 models)

@@ -2,19 +2,23 @@
 
 The scratch versions own their parameters (``self.params.get``) and write the maths out with
 ``F`` operators; they are HybridBlocks except the scratch dropout MLP, whose dropout branches in
-Python on ``autograd.is_training()`` (a hybridized graph would freeze that branch).
+Python on ``autograd.is_training()`` (a hybridized graph would freeze that branch). All of them
+take any number of input features until their first call fixes it; then a wrong input shape is
+one sentence (``inputs.InputChecked``).
 """
 from mxnet import init, nd
 from mxnet.gluon import nn
 
 from .. import scratch
+from ..compat import finish_deferred_init
+from ..inputs import CheckedSequential, InputChecked
 from . import register_model
 
 
 @register_model
 def linreg(**kw):
     """Linear regression with Gluon: one ``Dense(1)`` (book section 3.3)."""
-    net = nn.HybridSequential()
+    net = CheckedSequential("linreg")
     net.add(nn.Dense(1))
     return net
 
@@ -23,7 +27,7 @@ def linreg(**kw):
 def softmax_regression(num_outputs=10, **kw):
     """Softmax regression with Gluon: ``Dense(10)`` on flattened images (book section 3.7).
     The softmax lives in the loss (``SoftmaxCrossEntropyLoss``)."""
-    net = nn.HybridSequential()
+    net = CheckedSequential("softmax_regression")
     net.add(nn.Dense(num_outputs))
     return net
 
@@ -31,7 +35,7 @@ def softmax_regression(num_outputs=10, **kw):
 @register_model
 def mlp(num_hiddens=256, num_outputs=10, **kw):
     """MLP with one hidden ReLU layer of 256 units (book section 3.10)."""
-    net = nn.HybridSequential()
+    net = CheckedSequential("mlp")
     net.add(nn.Dense(num_hiddens, activation="relu"), nn.Dense(num_outputs))
     return net
 
@@ -40,14 +44,14 @@ def mlp(num_hiddens=256, num_outputs=10, **kw):
 def mlp_dropout(num_hiddens1=256, num_hiddens2=256, num_outputs=10, drop_prob1=0.2,
                 drop_prob2=0.5, **kw):
     """Two hidden ReLU layers with dropout 0.2 and 0.5 after them (book section 3.13.3)."""
-    net = nn.HybridSequential()
+    net = CheckedSequential("mlp_dropout")
     net.add(nn.Dense(num_hiddens1, activation="relu"), nn.Dropout(drop_prob1),
             nn.Dense(num_hiddens2, activation="relu"), nn.Dropout(drop_prob2),
             nn.Dense(num_outputs))
     return net
 
 
-class LinRegScratch(nn.HybridBlock):
+class LinRegScratch(InputChecked, nn.HybridBlock):
     """``y_hat = Xw + b`` with its own parameters (book section 3.2.4).
 
     Examples
@@ -56,6 +60,7 @@ class LinRegScratch(nn.HybridBlock):
     >>> net(nd.ones((4, 2))).shape
     (4, 1)
     """
+    model_name = "linreg_scratch"
 
     def __init__(self, num_inputs=0, w_init=None, **kwargs):
         super().__init__(**kwargs)
@@ -70,11 +75,12 @@ class LinRegScratch(nn.HybridBlock):
         return F.broadcast_add(F.dot(X, w), b)  # (B, 1)
 
 
-class SoftmaxRegScratch(nn.HybridBlock):
+class SoftmaxRegScratch(InputChecked, nn.HybridBlock):
     """``softmax(XW + b)`` written out; outputs probabilities (book section 3.6).
 
     Pair it with ``scratch.cross_entropy``; it takes images of any shape and flattens them.
     """
+    model_name = "softmax_scratch"
 
     def __init__(self, num_inputs=0, num_outputs=10, **kwargs):
         super().__init__(**kwargs)
@@ -90,8 +96,9 @@ class SoftmaxRegScratch(nn.HybridBlock):
         return scratch.softmax(logits, F)
 
 
-class MLPScratch(nn.HybridBlock):
+class MLPScratch(InputChecked, nn.HybridBlock):
     """``relu(XW1 + b1) W2 + b2`` written out (book section 3.9); outputs logits."""
+    model_name = "mlp_scratch"
 
     def __init__(self, num_inputs=0, num_hiddens=256, num_outputs=10, **kwargs):
         super().__init__(**kwargs)
@@ -109,9 +116,10 @@ class MLPScratch(nn.HybridBlock):
         return F.broadcast_add(F.dot(H, W2), b2)                          # (B, q)
 
 
-class DropoutMLPScratch(nn.Block):
+class DropoutMLPScratch(InputChecked, nn.Block):
     """Two hidden layers with scratch dropout (book section 3.13.2); a ``Block`` because
     ``scratch.dropout`` branches in Python on the training mode."""
+    model_name = "mlp_dropout_scratch"
 
     def __init__(self, num_inputs=0, num_hiddens1=256, num_hiddens2=256, num_outputs=10,
                  drop_prob1=0.2, drop_prob2=0.5, **kwargs):
@@ -129,7 +137,7 @@ class DropoutMLPScratch(nn.Block):
         X = X.reshape((X.shape[0], -1))                                   # (B, d)
         if self.W1.shape[0] == 0:
             self.W1.shape = (X.shape[1], self.W1.shape[1])
-            self.W1._finish_deferred_init()  # noqa: SLF001  (what HybridBlock does for us)
+            finish_deferred_init(self.W1)  # what HybridBlock does for us
         ctx = X.context
         H1 = scratch.relu(nd.dot(X, self.W1.data(ctx)) + self.b1.data(ctx))
         H1 = scratch.dropout(H1, self.drop_prob1)                         # (B, h1)

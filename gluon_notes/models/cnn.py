@@ -1,11 +1,14 @@
 """Chapter-5 classic CNNs: LeNet (and its batch-norm variants), AlexNet, VGG, NiN, GoogLeNet.
 
 Each constructor returns a ``HybridSequential`` of hybridizable blocks, so ``hybridize()``
-caches the whole network as one graph. ``classes`` is the number of outputs (logits).
+caches the whole network as one graph. ``classes`` is the number of outputs (logits). The
+container is an ``inputs.CheckedSequential`` that knows the image size the book trains it on, so
+a wrong input shape is one sentence naming that size.
 """
 from mxnet.gluon import nn
 
 from ..errors import GluonNotesError
+from ..inputs import CheckedSequential
 from ..layers.cnn import BatchNorm, Inception, nin_block, vgg_block
 from . import register_model
 
@@ -38,7 +41,7 @@ def get_lenet(activation="sigmoid", norm=None, classes=10):
     """
     if norm not in (None, "gluon", "scratch"):
         raise GluonNotesError("norm must be None, 'gluon' or 'scratch', got %r." % (norm,))
-    net = nn.HybridSequential(prefix="lenet_")
+    net = CheckedSequential("lenet", (1, 28, 28), prefix="lenet_")
 
     def unit(layer, num_dims):
         if norm is None:
@@ -88,7 +91,7 @@ def lenet_relu_bn(classes=10):
 def alexnet(classes=10):
     """AlexNet for 224x224 single-channel images (book 5.6.2): five convolutions, three
     4096-4096-classes dense layers with dropout 0.5."""
-    net = nn.HybridSequential(prefix="alexnet_")
+    net = CheckedSequential("alexnet", (1, 224, 224), prefix="alexnet_")
     with net.name_scope():
         net.add(nn.Conv2D(96, kernel_size=11, strides=4, activation="relu"),  # (N, 96, 54, 54)
                 nn.MaxPool2D(pool_size=3, strides=2),                          # (N, 96, 26, 26)
@@ -115,7 +118,7 @@ def get_vgg(num_layers=11, ratio=1, classes=10):
     if num_layers not in vgg_spec:
         raise GluonNotesError("no VGG with %r layers; choose one of %s."
                               % (num_layers, sorted(vgg_spec)))
-    net = nn.HybridSequential(prefix="vgg%d_" % num_layers)
+    net = CheckedSequential("vgg%d" % num_layers, (1, 224, 224), prefix="vgg%d_" % num_layers)
     with net.name_scope():
         for num_convs, num_channels in vgg_spec[num_layers]:
             net.add(vgg_block(num_convs, num_channels // ratio))  # halves H and W
@@ -136,7 +139,7 @@ def vgg11(classes=10, ratio=4):
 @register_model
 def nin(classes=10):
     """Network in Network (book 5.8.2): NiN blocks, no dense layer, global average pooling."""
-    net = nn.HybridSequential(prefix="nin_")
+    net = CheckedSequential("nin", (1, 224, 224), prefix="nin_")
     with net.name_scope():
         net.add(nin_block(96, kernel_size=11, strides=4, padding=0),    # (N, 96, 54, 54)
                 nn.MaxPool2D(pool_size=3, strides=2),                   # (N, 96, 26, 26)
@@ -166,7 +169,7 @@ googlenet_spec = (
 @register_model
 def googlenet(classes=10):
     """GoogLeNet (book 5.9.2): a 7x7 and a 1x1+3x3 stem, 9 Inception blocks, global pooling."""
-    net = nn.HybridSequential(prefix="googlenet_")
+    net = CheckedSequential("googlenet", (1, 96, 96), prefix="googlenet_")
     with net.name_scope():
         net.add(nn.Conv2D(64, kernel_size=7, strides=2, padding=3, activation="relu"),
                 nn.MaxPool2D(pool_size=3, strides=2, padding=1),         # (N, 64, H/4, W/4)

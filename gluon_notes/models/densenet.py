@@ -1,6 +1,7 @@
 """DenseNet (book 5.12): dense blocks of BN-ReLU-Conv units joined by transition blocks."""
 from mxnet.gluon import nn
 
+from ..inputs import CheckedSequential
 from ..layers.cnn import DenseBlock, transition_block
 from . import register_model
 
@@ -12,7 +13,7 @@ def get_densenet(num_channels=64, growth_rate=32, num_convs_in_dense_blocks=(4, 
     Each dense block adds ``num_convs * growth_rate`` channels; each transition block between
     them halves the channels and the height and width.
     """
-    net = nn.HybridSequential(prefix="densenet_")
+    net = CheckedSequential("densenet", (1, 96, 96), prefix="densenet_")
     with net.name_scope():
         net.add(nn.Conv2D(num_channels, kernel_size=7, strides=2, padding=3), nn.BatchNorm(),
                 nn.Activation("relu"), nn.MaxPool2D(pool_size=3, strides=2, padding=1))

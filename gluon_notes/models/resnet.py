@@ -7,6 +7,7 @@ stem of section 8.4 (3x3 convolution, stride 1, no pool) for small images.
 from mxnet.gluon import nn
 
 from ..errors import GluonNotesError
+from ..inputs import CheckedSequential
 from ..layers.cnn import resnet_block
 from . import register_model
 
@@ -43,7 +44,9 @@ def get_resnet(num_layers, classes=10, stem="imagenet"):
     if num_layers not in resnet_spec:
         raise GluonNotesError("no ResNet with %r layers; choose one of %s."
                               % (num_layers, sorted(resnet_spec)))
-    net = nn.HybridSequential(prefix="resnet%d_" % num_layers)
+    side = 96 if stem == "imagenet" else 28  # the book's image sizes (5.11, 8.4)
+    net = CheckedSequential("resnet%d" % num_layers, (1, side, side),
+                            prefix="resnet%d_" % num_layers)
     with net.name_scope():
         net.add(_stem(stem))                             # (N, 64, H/4, W/4) or (N, 64, H, W)
         for i, (channels, n) in enumerate(zip(resnet_channels, resnet_spec[num_layers])):
