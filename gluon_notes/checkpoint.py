@@ -163,7 +163,13 @@ class Checkpoint(Callback):
         load_parameters(net, os.path.join(folder, PARAMS), ctx=ctx)
         states = os.path.join(folder, STATES)
         if hasattr(trainer, "load_states") and os.path.exists(states):
-            trainer.load_states(states)
+            try:
+                trainer.load_states(states)
+            except Exception as err:  # noqa: BLE001 - pickle, MXNet and key errors alike
+                raise CheckpointError(
+                    "the trainer states %s cannot be loaded into this trainer (%s); resume with "
+                    "the optimizer settings they were written with, or use another folder."
+                    % (states, type(err).__name__)) from None
         history.epochs.extend(manifest["history"])
         return done
 

@@ -314,6 +314,18 @@ def test_damaged_checkpoints_are_one_sentence(tmp_path, damage, words):
     one_sentence(err, words.replace("%s", str(tmp_path / "epoch-0009")), str(tmp_path))
 
 
+def test_unloadable_trainer_states_are_one_sentence(tmp_path):
+    trained(tmp_path)
+    folder = latest(tmp_path)
+    (folder / STATES).write_bytes(b"not a pickle")
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["files"][STATES] = atomic.sha256(folder / STATES)  # consistent, but unusable
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError) as err:
+        restore(tmp_path)
+    one_sentence(err, "cannot be loaded into this trainer", str(folder / STATES))
+
+
 def test_old_format_is_refused_with_a_sentence(tmp_path):
     net = mlp()
     net.initialize()
