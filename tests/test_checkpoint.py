@@ -235,6 +235,8 @@ def test_num_epochs_below_the_finished_epochs_is_one_sentence(tmp_path):
     one_sentence(err, str(tmp_path), "finished 3 epochs but num_epochs is 2",
                  "at least 3")
     assert restore(tmp_path, num_epochs=3)[0] == 3  # equal: nothing left to train
+    with pytest.raises(CheckpointError, match="finished 3 epochs but num_epochs is 2"):
+        trained(tmp_path, num_epochs=2, resume=True)  # through fit
 
 
 def test_fit_with_all_epochs_done_trains_nothing_and_returns_the_history(tmp_path):
