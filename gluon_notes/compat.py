@@ -108,6 +108,16 @@ def symbol_creator():
     return _symbol_creator
 
 
+def op_handle(name):
+    """The C handle of the registered operator ``name`` (what ``symbol_creator`` takes)."""
+    check_mxnet()
+    import ctypes
+    from mxnet.base import _LIB, c_str, check_call
+    handle = ctypes.c_void_p()
+    check_call(_LIB.NNGetOpHandle(c_str(name), ctypes.byref(handle)))
+    return handle.value
+
+
 def optimizer_update_impl(optimizer_cls, optimizer, *args):
     """Call ``optimizer_cls._update_impl`` (the multi-tensor update of MXNet's optimizers)."""
     check_mxnet()
