@@ -7,7 +7,7 @@ import pytest
 from gluon_notes.chapters import list_chapters, summary
 from gluon_notes.cli import main as cli
 
-CHAPTERS = ("saddle",)
+CHAPTERS = ("saddle", "rnn-hello")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -34,3 +34,18 @@ def test_saddle(tmp_path, capsys):
     assert stuck["escape_iteration"] is None and stuck["final_distance"] < 1e-3
     assert free["escape_iteration"] is not None and free["final_value"] < -1
     assert "-> saddle" in capsys.readouterr().out
+
+
+def test_rnn_hello_prints_ohlol_for_all_three_variants(tmp_path, capsys):
+    m = _run(tmp_path, "rnn-hello")
+    out = capsys.readouterr().out
+    for variant in ("cell", "rnn", "embedding"):
+        assert "%s: predicted ohlol after" % variant in out
+        assert m["variants"][variant]["prediction"] == "ohlol"
+    assert m["shapes"]["rnn_input"] == [3, 1, 4] and m["shapes"]["rnn_hidden"] == [1, 1, 2]
+
+
+def test_rnn_hello_without_enough_epochs_exits_2(tmp_path, capsys):
+    assert cli(["run", "rnn-hello", "--epochs", "1", "--out", str(tmp_path / "r")]) == 2
+    assert "not 'ohlol'" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "metrics.json").exists()
