@@ -34,7 +34,7 @@ from ..atomic import write_group
 from ..callbacks import History
 from ..cliargs import (CTX_HELP, ArgumentParser, ctx_arg,  # noqa: F401  (re-exported)
                        nonnegative_int, positive_float, positive_int, prepare_out, seed_list)
-from ..context import parse_ctx
+from ..context import parse_ctx, try_gpu
 from ..errors import GluonNotesError
 
 
@@ -56,7 +56,8 @@ def make_parser(chapter, defaults, doc):
     if "lr" in defaults:
         p.add_argument("--lr", type=positive_float, default=defaults["lr"],
                        help="learning rate (default %(default)s)")
-    p.add_argument("--ctx", type=ctx_arg, default="cpu" if not defaults.get("gpu") else "gpu",
+    # a chapter whose default is a GPU takes the first one if any, without a note (try_gpu)
+    p.add_argument("--ctx", type=ctx_arg, default=[try_gpu()] if defaults.get("gpu") else "cpu",
                    help=CTX_HELP)
     if "hybridize" in defaults and defaults["hybridize"] is None:
         p.set_defaults(hybridize=False)
@@ -156,7 +157,7 @@ def run_seeds(args, train_one, means=(), summarize=None, plot_fn=None):
         runs.append(dict(seed=seed, **record))
         histories += hs
     if not runs:
-        stop.note = "interrupted before the first epoch finished; nothing was written."
+        stop.note = "interrupted before an epoch finished; nothing was written."
         raise stop
     done = [r for r in runs if not r.get("interrupted")]
     metrics = _means(done, means)
