@@ -70,7 +70,7 @@ def _is_shape_error(err):
     return isinstance(err, MXNetError) or str(err).startswith("Deferred initialization failed")
 
 
-def _reason(err):
+def mxnet_reason(err):
     """The line of an MXNet error that says what failed, without the C++ stack."""
     for line in str(err).splitlines():
         if "Check failed" in line or "Shape inconsistent" in line:
@@ -86,13 +86,19 @@ def batch_shape(per_sample):
 
 
 def shape_error(name, got, expected, err=None):
-    """The ``InputShapeError`` for ``name`` given an input of shape ``got``."""
-    reason = " (%s)" % _reason(err) if err is not None else ""
+    """The ``InputShapeError`` for ``name`` given an input of shape ``got``; its attributes
+    ``got``, ``expected`` (per sample, or None) and ``reason`` (MXNet's, or None) say why."""
+    reason = mxnet_reason(err) if err is not None else None
+    said = " (%s)" % reason if reason else ""
     if expected is None:
-        return InputShapeError("%s cannot take inputs of shape %s%s; give inputs of the shape it "
-                               "was built for." % (name, tuple(got), reason))
-    return InputShapeError("%s takes inputs of shape %s but got %s%s; reshape or resize the data "
-                           "to that shape." % (name, batch_shape(expected), tuple(got), reason))
+        error = InputShapeError("%s cannot take inputs of shape %s%s; give inputs of the shape "
+                                "it was built for." % (name, tuple(got), said))
+    else:
+        error = InputShapeError("%s takes inputs of shape %s but got %s%s; reshape or resize the "
+                                "data to that shape." % (name, batch_shape(expected), tuple(got),
+                                                          said))
+    error.got, error.expected, error.reason = tuple(got), expected, reason
+    return error
 
 
 def forward_checked(net, X, name=None, expected=None):
@@ -179,4 +185,4 @@ class CheckedSequential(InputChecked, nn.HybridSequential):
 
 
 __all__ = ["InputChecked", "CheckedSequential", "forward_checked", "output_shape", "shape_error",
-           "batch_shape"]
+           "batch_shape", "mxnet_reason"]

@@ -22,8 +22,9 @@ import contextlib
 from mxnet import autograd, nd
 from mxnet.gluon import HybridBlock, nn
 
+from .compat import block_kwargs, is_active, set_active
 from .errors import GluonNotesError
-from .layers.cnn import BatchNorm as ScratchBatchNorm
+from .layers.batchnorm import BatchNorm as ScratchBatchNorm
 
 
 def batchnorm_layers(net):
@@ -38,10 +39,10 @@ def batchnorm_layers(net):
 
     def visit(block):
         if isinstance(block, nn.BatchNorm):
-            if block._kwargs.get("use_global_stats"):  # noqa: SLF001
+            if block_kwargs(block).get("use_global_stats"):
                 return
             found.append((block, block.running_mean, block.running_var,
-                          block._kwargs.get("axis", 1)))  # noqa: SLF001
+                          block_kwargs(block).get("axis", 1)))
         elif isinstance(block, ScratchBatchNorm):
             found.append((block, block.moving_mean, block.moving_var, 1))
 
@@ -54,14 +55,14 @@ def _imperative(net):
     """Run ``net`` imperatively (so forward hooks fire) without dropping its cached graphs."""
     blocks = []
     net.apply(blocks.append)
-    saved = [(b, b._active) for b in blocks if isinstance(b, HybridBlock)]  # noqa: SLF001
+    saved = [(b, is_active(b)) for b in blocks if isinstance(b, HybridBlock)]
     for b, _ in saved:
-        b._active = False  # noqa: SLF001
+        set_active(b, False)
     try:
         yield
     finally:
         for b, active in saved:
-            b._active = active  # noqa: SLF001
+            set_active(b, active)
 
 
 class _Moments:

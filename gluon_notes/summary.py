@@ -11,7 +11,9 @@ import mxnet as mx
 from mxnet import nd
 from mxnet.gluon import nn
 
-from .errors import GluonNotesError
+from .compat import children, param_state
+from .errors import GluonNotesError, InputShapeError
+from .inputs import forward_checked
 
 Row = namedtuple("Row", "name kind output_shape params")
 Row.__doc__ = "One line of the table: block name, class name, output shape, trainable params."
@@ -20,7 +22,7 @@ Row.__doc__ = "One line of the table: block name, class name, output shape, trai
 def _rows_of(block):
     """The blocks that get a row: children of Sequential containers, recursively."""
     if isinstance(block, (nn.Sequential, nn.HybridSequential)):
-        return [leaf for child in block._children.values() for leaf in _rows_of(child)]  # noqa: SLF001
+        return [leaf for child in children(block) for leaf in _rows_of(child)]
     return [block]
 
 
@@ -52,25 +54,19 @@ def summary(net, X=None, input_shape=(1, 1, 28, 28), ctx=None):
     handles = [b.register_forward_hook(hook) for b in blocks]
     try:
         net.hybridize(active=False)
-        if any(p._data is None and not p._deferred_init  # noqa: SLF001
-               for p in net.collect_params().values()):
+        if any(param_state(p) == "none" for p in net.collect_params().values()):
             net.initialize(mx.init.Xavier(), ctx=ctx)
         try:
-            net(X)
-        except mx.base.MXNetError as err:
+            forward_checked(net, X)
+        except InputShapeError as err:
             raise GluonNotesError("this network cannot take an input of shape %s (%s); give a "
-                                  "larger --resize." % (X.shape, _reason(err))) from None
+                                  "larger --resize." % (X.shape, err.reason or "a layer's output "
+                                                        "would be empty")) from None
     finally:
         for h in handles:
             h.detach()
     return [Row(b.name, type(b).__name__, seen[id(b)], count_params(b))
             for b in blocks if id(b) in seen]
-
-
-def _reason(err):
-    """The line of an MXNetError that says what failed, without the C++ stack."""
-    lines = [l.strip() for l in str(err).splitlines() if "Check failed" in l or "Error in" in l]
-    return lines[0][:200] if lines else "a layer's output would be empty"
 
 
 def format_summary(rows, net=None):

@@ -10,7 +10,7 @@ from gluon_notes.layers import (BatchNorm, DenseBlock, Inception, Residual, batc
                                 conv_block, corr2d_multi_in, corr2d_multi_in_out,
                                 corr2d_multi_in_out_1x1, nin_block, pool2d, transition_block,
                                 vgg_block)
-from gluon_notes.layers.cnn import _train_flag
+from gluon_notes.layers.batchnorm import _train_flag
 from gluon_notes.models import get_model
 from parity import assert_train_parity
 
@@ -155,7 +155,7 @@ def _stats(block):
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5, 5)])
 def test_scratch_batchnorm_matches_gluon(shape, hybridize):
     ref, bn = _bn_pair(len(shape), hybridize)
-    for step in range(3):  # training: outputs, input gradients and moving statistics
+    for _ in range(3):  # training: outputs, input gradients and moving statistics
         X = nd.random.normal(1, 2, shape=shape)
         head = nd.random.normal(shape=shape)
         (y_r, g_r), (y_s, g_s) = _step(ref, X, head), _step(bn, X, head)

@@ -9,7 +9,8 @@ from mxnet.gluon import nn
 
 from ..errors import GluonNotesError
 from ..inputs import CheckedSequential
-from ..layers.cnn import BatchNorm, Inception, nin_block, vgg_block
+from ..layers.batchnorm import BatchNorm
+from ..layers.cnn import Inception, nin_block, vgg_block
 from . import register_model
 
 # --- LeNet (book 5.5) and LeNet with batch normalization (book 5.10) -------------------------

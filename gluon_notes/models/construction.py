@@ -9,6 +9,8 @@ docstring). ``shared_mlp`` builds the book's network with one layer's parameters
 from mxnet import nd
 from mxnet.gluon import nn
 
+from ..compat import children
+
 
 class MLP(nn.Block):
     """Hidden ``Dense(256, relu)`` then ``Dense(10)`` (book 4.1.1).
@@ -53,14 +55,14 @@ class MySequential(nn.Block):
 
     def add(self, *blocks):
         for block in blocks:
-            # register_child (the book writes ``self._children[block.name] = block``) lets
+            # register_child (the book assigns to the private ``_children`` dict) lets
             # collect_params() and initialize() reach the block's parameters; the key is the
             # position, as in nn.Sequential, so saved parameter names do not depend on how
             # many layers were built before.
             self.register_child(block)
 
     def forward(self, x):
-        for block in self._children.values():  # in the order they were added
+        for block in children(self):  # in the order they were added
             x = block(x)
         return x
 
@@ -76,7 +78,7 @@ class MyHybridSequential(nn.HybridBlock):
             self.register_child(block)
 
     def hybrid_forward(self, F, x):
-        for block in self._children.values():
+        for block in children(self):
             x = block(x)
         return x
 
