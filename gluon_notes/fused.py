@@ -1,12 +1,12 @@
 """The fused training graph: net, loss and the correct-prediction count as one cached graph.
 
 ``fit(hybridize=...)`` uses it when the net and the loss are HybridBlocks: one graph call per
-device and batch replaces about ten imperative operator calls (softmax regression trains twice as
-fast; measured in docs/performance.md).
+device and batch replaces about ten imperative operator calls (the speed-up is measured in
+docs/performance.md, by the command named there).
 """
 from mxnet import gluon
 
-#: what ``fit(hybridize=True)`` passes to ``hybridize`` (measured in docs/performance.md)
+#: what ``fit(hybridize=True)`` passes to ``hybridize`` (chosen by docs/performance.md timings)
 HYBRIDIZE_DEFAULTS = dict(static_alloc=True, static_shape=True)
 
 
