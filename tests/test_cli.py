@@ -70,3 +70,46 @@ def test_cnn_chapter_process_restarts_with_the_compute_profile(tmp_path):
     proc = run("linreg", "--epochs", "1", "--out", str(tmp_path))
     assert proc.returncode == 0 and "CPU profile" not in proc.stderr
     assert json.loads((tmp_path / "metrics.json").read_text())["cpu"]["profile"] == "default"
+
+
+def _console_script():
+    import os
+    path = os.path.join(os.path.dirname(sys.executable), "gluon-notes")
+    assert os.path.exists(path), "the console script is not installed in %s" % path
+    return path
+
+
+def test_console_script_usage_and_bad_values_exit_2_on_stderr(tmp_path):
+    """The installed ``gluon-notes``: usage without arguments and a non-finite --lr."""
+    proc = subprocess.run([_console_script()], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == "" and "usage:" in proc.stderr
+    proc = subprocess.run([_console_script(), "run", "mlp", "--lr", "inf", "--out",
+                           str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "gluon-notes: error: gluon-notes run mlp: argument --lr: must be a finite number, "
+        "got inf (see `gluon-notes run mlp --help`)."]
+
+
+def test_ctrl_c_during_training_saves_the_finished_epochs_and_exits_130(tmp_path):
+    """A real SIGINT to the console process after two epochs: one line, status 130, and
+    metrics.json holding the finished epochs, marked interrupted."""
+    import json
+    import os
+    import signal
+    import time
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([_console_script(), "run", "linreg", "--epochs", "100000",
+                             "--batch-size", "100", "--out", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    for line in proc.stdout:
+        if line.startswith("epoch 2,") or time.time() > deadline:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "finished epoch(s) are saved in %s" % tmp_path in err
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["interrupted"] is True and len(m["runs"][0]["history"]) >= 2
