@@ -13,7 +13,7 @@ from ..models.course import course_inception, course_residual
 from ..summary import summary
 from ._course_cnn import parse_course_args, run_course
 
-DEFAULTS = dict(batch_size=64, lr=0.01, num_epochs=2, momentum=0.5, limit=2000)
+DEFAULTS = dict(batch_size=64, lr=0.01, num_epochs=2, momentum=0.5, limit=1000)
 CPU_PROFILE = "compute"  # compute-bound: inline engine, all cores (gluon_notes/perf.py)
 NETS = [("inception", course_inception), ("residual", course_residual)]
 
