@@ -1,4 +1,4 @@
-"""AlexNet on Fashion-MNIST resized to 224 px: batch 128, lr 0.01 (book 5.6); try --limit on a CPU."""
+"""AlexNet on Fashion-MNIST resized to 224 px: batch 128, lr 0.01 (book 5.6); try --limit."""
 from ._cnn import run_cnn
 
 DEFAULTS = dict(batch_size=128, lr=0.01, num_epochs=5, resize=224)

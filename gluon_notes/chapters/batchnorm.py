@@ -1,9 +1,10 @@
 """LeNet with Gluon's nn.BatchNorm: batch 256, lr 1.0 (book 5.10.3).
 
 Test accuracy is measured after recomputing the BatchNorm statistics from 20 training batches
-(``--precise-bn 20``): at lr 1.0 the book's moving averages lag the weights and the test accuracy
-they give swings by up to 0.14 between epochs. The accuracy with the moving averages is reported
-next to it; ``--precise-bn 0`` evaluates exactly as the book does.
+(``--precise-bn 20``): at lr 1.0 the book's moving averages lag the weights, and the test
+accuracy they give swings from epoch to epoch (the README gives the figures). The accuracy with
+the moving averages is reported next to it; ``--precise-bn 0`` evaluates exactly as the book
+does.
 """
 from ._cnn import run_cnn
 

@@ -1,4 +1,4 @@
-"""LeNet with batch normalization from scratch (moving statistics, hybridized): batch 256, lr 1.0 (book 5.10.2).
+"""LeNet with batch normalization from scratch (hybridized): batch 256, lr 1.0 (book 5.10.2).
 
 The settings and the scoring (BatchNorm statistics recomputed from 20 training batches, the moving
 averages' score beside it) are those of ``batchnorm``, which uses ``nn.BatchNorm``.

@@ -1,4 +1,4 @@
-"""DenseNet (growth 32, 4 blocks of 4 convs), 96 px: batch 256, lr 0.1 (book 5.12); try --limit on a CPU.
+"""DenseNet (growth 32, 4 blocks of 4 convs), 96 px: batch 256, lr 0.1 (book 5.12); try --limit.
 
 Scored with BatchNorm statistics recomputed from 10 training batches (``--precise-bn 10``; 0 for
 the book's moving averages, reported beside it), as ``resnet18``.

@@ -1,4 +1,4 @@
-"""Variance propagation: each layer's output std in a 100-layer MLP, per initialization (course).
+"""Variance propagation: each layer's output std in a 100-layer MLP per initialization (course).
 
 A Dense layer computes ``H = sum_{i=1..n} X_i W_i``. With ``X_i`` and ``W_i`` independent and of
 mean zero, ``D(X_i W_i) = E[X_i^2] E[W_i^2] = D(X) D(W)``, and the ``n`` terms are independent, so
@@ -12,17 +12,22 @@ mean zero, ``D(X_i W_i) = E[X_i^2] E[W_i^2] = D(X) D(W)``, and the ``n`` terms a
   tanh contracts as well, so the std shrinks towards 0; Xavier, ``D(W) = gain^2 * 2 / (n_in +
   n_out)`` with ``gain = calculate_gain('tanh') = 5/3``, compensates tanh's contraction.
 * (d) ReLU zeroes half of its input: ``E[relu(H)^2] = D(H) / 2``, so Kaiming (He) doubles the
-  weight variance, ``D(W) = 2 / n``, and ``E[X^2]`` stays constant layer after layer.
+  weight variance, ``D(W) = 2 / n``: ``D(H) = n (2 / n) D(H_prev) / 2`` stays at the first
+  layer's 2 (std sqrt 2), layer after layer.
+
+What is plotted is ``H``, each Dense output before its activation.
 
 The backward pass obeys the same rule with ``n = fan_out`` (``dX = W^T dH``), times the
 activation's slope: a sigmoid's is at most 1/4, so a deep sigmoid MLP multiplies its gradient by
 a small factor per layer and the first layers barely learn (the vanishing-gradient chain
 product, second panel), while ReLU with Kaiming keeps the gradient's scale.
 
-Each curve pools ``--nets`` independent networks (the formula is an expectation over the
-weights). One finite-width ReLU network alone wanders: the log of its squared activation length
-has a variance that grows with ``sum 1 / n_l`` over the layers (Hanin & Rolnick, 2018); the
-shaded band shows the single networks' spread.
+The formula is an expectation over the weights, and one finite-width ReLU network wanders
+around it: the log of its squared activation length has a variance that grows with the sum of
+``1 / n_l`` over the layers (Hanin & Rolnick, 2018), so at 100 layers of 400 units single
+networks spread by a factor of a few. Each curve is therefore the typical network, the geometric
+mean over ``--nets`` independent networks of their stds, and the shaded band spans the single
+networks (min to max).
 """
 import math
 
@@ -35,7 +40,7 @@ from ..train import seed_everything
 from ._common import parse_args, positive_int, save_results
 from ._course import figure, save_figure
 
-DEFAULTS = dict(batch_size=64, num_layers=100, num_hiddens=400, nets=8, grad_depth=30)
+DEFAULTS = dict(batch_size=32, num_layers=100, num_hiddens=400, nets=4, grad_depth=30)
 
 #: key: (label, initializer for width n, activation)
 EXPERIMENTS = {
@@ -51,6 +56,10 @@ EXPERIMENTS = {
 }
 
 
+#: the experiments whose scale is kept (zoomed in the figure's second panel)
+STABLE = ("b_scaled", "c_tanh_xavier", "d_relu_kaiming")
+
+
 def _extra(p):
     for name, help_text in (("num_layers", "layers of the MLP"), ("num_hiddens", "units per layer"),
                             ("nets", "independent networks pooled per curve"),
@@ -59,7 +68,7 @@ def _extra(p):
                        help="%s (default %%(default)s)" % help_text)
 
 
-def mlp(num_layers, num_hiddens, activation=None, init=None, ctx=None):
+def mlp(num_layers, num_hiddens, activation=None, init=None, ctx=None, grad_req="write"):
     """``num_layers`` x (``Dense(num_hiddens)``, ``Activation``), initialized with ``init``;
     the activation is a layer of its own so that each Dense output ``H`` can be read."""
     net = nn.Sequential()
@@ -67,6 +76,7 @@ def mlp(num_layers, num_hiddens, activation=None, init=None, ctx=None):
         net.add(nn.Dense(num_hiddens, in_units=num_hiddens))
         if activation:
             net.add(nn.Activation(activation))
+    net.collect_params().setattr("grad_req", grad_req)   # 'null': forward only, no gradients
     net.initialize(init=init, ctx=ctx)
     return net
 
@@ -78,45 +88,46 @@ def dense_layers(net):
 
 def _layer_moments(net, X):
     """``(num_layers, 3)``: mean, mean square (float64) and all-finite flag of each Dense
-    output ``H`` (before the activation)."""
-    stats = []
+    output ``H`` (before the activation), read once per network."""
+    outputs = []
     for layer in net:
         X = layer(X)                                 # (batch_size, num_hiddens)
-        if not isinstance(layer, nn.Dense):
-            continue
-        X64 = X.astype("float64")
-        stats.append(nd.concat(X64.mean(), (X64 * X64).mean(),
-                               nd.contrib.isfinite(X).min().astype("float64"), dim=0))
-    return nd.stack(*stats).asnumpy()                # one read per network
+        if isinstance(layer, nn.Dense):
+            outputs.append(X)
+    H = nd.stack(*outputs).reshape((len(outputs), -1)).astype("float64")  # (layers, B * n)
+    finite = nd.contrib.isfinite(H).min(axis=1)
+    return nd.stack(H.mean(axis=1), (H * H).mean(axis=1), finite, axis=1).asnumpy()
 
 
-def layer_stds(init, activation, num_layers=100, num_hiddens=400, batch_size=64, nets=8,
+def layer_stds(init, activation, num_layers=100, num_hiddens=400, batch_size=32, nets=6,
                ctx=None):
     """Std of each layer's output ``H`` (the Dense output, before the activation: the ``H`` of
-    ``D(H) = n D(X) D(W)``), pooled over ``nets`` MLPs fed N(0, 1) input.
+    ``D(H) = n D(X) D(W)``) in ``nets`` independent MLPs fed N(0, 1) input.
 
     Returns
     -------
     dict
-        ``std`` (list, NaN from the first layer with inf/NaN in any network on),
-        ``per_net`` (nets x layers array of single-network stds), ``overflow_layer`` (1-based
-        first layer with inf/NaN, or None).
+        ``std``: per layer, the geometric mean over the networks of their stds (the typical
+        network; NaN from the first layer with inf/NaN in any network on);
+        ``per_net``: ``(nets, num_layers)`` array of the single networks' stds;
+        ``overflow_layer``: 1-based first layer with inf/NaN, or None.
     """
-    moments = np.stack([_layer_moments(mlp(num_layers, num_hiddens, activation, init, ctx),
-                                       nd.random.normal(shape=(batch_size, num_hiddens),
-                                                        ctx=ctx))
-                        for _ in range(nets)])       # (nets, num_layers, 3)
-    with np.errstate(invalid="ignore", over="ignore"):
-        finite = moments[:, :, 2].min(axis=0) == 1   # (num_layers,)
+    moments = []
+    for _ in range(nets):
+        net = mlp(num_layers, num_hiddens, activation, init, ctx, grad_req="null")
+        moments.append(_layer_moments(net, nd.random.normal(shape=(batch_size, num_hiddens),
+                                                            ctx=ctx)))
+    moments = np.stack(moments)                      # (nets, num_layers, 3)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         per_net = np.sqrt(np.maximum(moments[:, :, 1] - moments[:, :, 0] ** 2, 0))
-        pooled = np.sqrt(np.maximum(moments[:, :, 1].mean(0) - moments[:, :, 0].mean(0) ** 2, 0))
-    finite &= np.isfinite(pooled)
+        typical = np.exp(np.log(per_net).mean(axis=0))
+    finite = (moments[:, :, 2].min(axis=0) == 1) & np.isfinite(typical)
     bad = np.flatnonzero(~finite)
     overflow = int(bad[0]) + 1 if bad.size else None
     if overflow:
-        pooled[overflow - 1:] = np.nan
+        typical[overflow - 1:] = np.nan
         per_net[:, overflow - 1:] = np.nan
-    return dict(std=pooled.tolist(), per_net=per_net, overflow_layer=overflow)
+    return dict(std=typical.tolist(), per_net=per_net, overflow_layer=overflow)
 
 
 def gradient_norms(activation, init, depth=30, num_hiddens=400, batch_size=64, ctx=None):
@@ -129,39 +140,43 @@ def gradient_norms(activation, init, depth=30, num_hiddens=400, batch_size=64, c
     with autograd.record():
         loss = ((head(net(X)) - y) ** 2).mean()
     loss.backward()
-    return nd.concat(*[layer.weight.grad().norm() for layer in dense_layers(net)], dim=0).asnumpy().tolist()
+    norms = [layer.weight.grad().norm() for layer in dense_layers(net)]
+    return nd.concat(*norms, dim=0).asnumpy().tolist()
 
 
 def _plot(results, grads, args):
-    fig, axes = figure(1, 2, width=6.0, height=4.2)
-    ax = axes[0, 0]
+    fig, axes = figure(1, 3, width=5.2, height=4.2)
     layers = np.arange(1, args.num_layers + 1)
     for i, (key, r) in enumerate(results.items()):
         color, std = "C%d" % i, np.array(r["std"], dtype=float)
-        shown = np.isfinite(std) & (std > 0)
-        ax.semilogy(layers[shown], std[shown], color=color, label=EXPERIMENTS[key][0])
-        per_net = np.where(r["per_net"] > 0, r["per_net"], np.nan)
-        with np.errstate(invalid="ignore"):
-            ax.fill_between(layers, np.nanmin(per_net, 0), np.nanmax(per_net, 0), color=color,
-                            alpha=0.15, linewidth=0)
+        shown = np.isfinite(std) & (std > 0)         # a log axis cannot show 0, inf or NaN
+        axes[0, 0].semilogy(layers[shown], std[shown], color=color, label=EXPERIMENTS[key][0])
         if r["overflow_layer"]:
             last = r["overflow_layer"] - 1           # the last layer with a finite std
-            ax.semilogy([last], [std[last - 1]], "x", color=color, ms=10, mew=2)
-            ax.annotate("inf/NaN from layer %d" % r["overflow_layer"], (last, std[last - 1]),
-                        textcoords="offset points", xytext=(6, -4), fontsize=8, color=color)
-    ax.set(xlabel="layer", ylabel="std of the layer's output",
-           title="forward: %d x Dense(%d), %d nets pooled (band: single nets)"
-           % (args.num_layers, args.num_hiddens, args.nets))
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="lower left")
-    ax = axes[0, 1]
+            axes[0, 0].semilogy([last], [std[last - 1]], "x", color=color, ms=10, mew=2)
+            axes[0, 0].annotate("inf/NaN from layer %d" % r["overflow_layer"],
+                                (last, std[last - 1]), textcoords="offset points",
+                                xytext=(6, -4), fontsize=8, color=color)
+        if key in STABLE:
+            axes[0, 1].semilogy(layers, std, color=color, label=EXPERIMENTS[key][0])
+            axes[0, 1].fill_between(layers, r["per_net"].min(0), r["per_net"].max(0),
+                                    color=color, alpha=0.15, linewidth=0)
+    axes[0, 0].set(xlabel="layer", ylabel="std of H (Dense output)",
+                   title="forward: %d x Dense(%d), N(0, 1) input"
+                   % (args.num_layers, args.num_hiddens))
+    axes[0, 1].set(xlabel="layer", ylabel="std of H (Dense output)", ylim=(0.25, 4),
+                   title="the kept scales: typical of %d nets, band = single nets" % args.nets)
+    for bound in (0.5, 2):
+        axes[0, 1].axhline(bound, color="gray", ls="--", lw=0.8)
+    axes[0, 1].set_yticks([0.25, 0.5, 1, 2, 4], ["0.25", "0.5", "1", "2", "4"])
     for i, (label, norms) in enumerate(grads.items()):
-        ax.semilogy(np.arange(1, len(norms) + 1), norms, "-o", ms=3, color="C%d" % (i + 5),
-                    label=label)
-    ax.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW|| of the layer",
-           title="backward: the chain product in a %d-layer MLP" % args.grad_depth)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+        axes[0, 2].semilogy(np.arange(1, len(norms) + 1), norms, "-o", ms=3,
+                            color="C%d" % (i + 5), label=label)
+    axes[0, 2].set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW|| of the layer",
+                   title="backward: the chain product, %d layers" % args.grad_depth)
+    for ax, loc in zip(axes[0], ("lower left", "lower left", "center right")):
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7, loc=loc)
     return save_figure(fig, args, "init_variance.png")
 
 
@@ -170,7 +185,8 @@ def main(argv=None):
     ctx, seed = args.ctx[0], args.seed[0]
     seed_everything(seed)
     results, at = {}, sorted({1, 10, 25, 50, args.num_layers} & set(range(1, args.num_layers + 1)))
-    print("std of each layer's output (%d nets of %d-unit layers pooled, batch %d)"
+    print("std of each layer's output H, geometric mean over %d nets of %d-unit layers, "
+          "batch %d"
           % (args.nets, args.num_hiddens, args.batch_size))
     print("%-42s %s  overflow" % ("experiment", " ".join("%9s" % ("layer %d" % l) for l in at)))
     for key, (label, make_init, activation) in EXPERIMENTS.items():

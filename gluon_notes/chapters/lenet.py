@@ -1,4 +1,4 @@
-"""LeNet (sigmoid) on Fashion-MNIST with the book's settings: batch 256, lr 0.9, 5 epochs (book 5.5)."""
+"""LeNet (sigmoid) on Fashion-MNIST, the book's settings: batch 256, lr 0.9, 5 epochs (book 5.5)."""
 from ._cnn import run_cnn
 
 DEFAULTS = dict(batch_size=256, lr=0.9, num_epochs=5, resize=None)

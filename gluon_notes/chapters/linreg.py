@@ -1,4 +1,4 @@
-"""Linear regression with Gluon: Dense(1), L2Loss and a Trainer learn w=[2, -3.4], b=4.2 (book 3.3)."""
+"""Linear regression with Gluon: Dense(1), L2Loss and a Trainer learn w and b (book 3.3)."""
 from mxnet import gluon
 
 from ..models import get_model

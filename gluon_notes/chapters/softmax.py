@@ -1,4 +1,4 @@
-"""Softmax regression with Gluon on Fashion-MNIST: Dense(10) + SoftmaxCrossEntropyLoss (book 3.7)."""
+"""Softmax regression with Gluon on Fashion-MNIST: Dense(10), SoftmaxCrossEntropyLoss (book 3.7)."""
 from mxnet import init
 
 from ..models import get_model

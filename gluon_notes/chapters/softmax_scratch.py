@@ -1,4 +1,4 @@
-"""Softmax regression from scratch on Fashion-MNIST: softmax, cross-entropy and SGD written out (book 3.6)."""
+"""Softmax regression from scratch: softmax, cross-entropy and SGD written out (book 3.6)."""
 from ..models.basic import SoftmaxRegScratch
 from ..scratch import ScratchSGD, cross_entropy
 from ._common import parse_args, run_classifier

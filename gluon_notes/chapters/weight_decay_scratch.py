@@ -1,4 +1,4 @@
-"""Weight decay from scratch: an L2 penalty in the loss on a 200-dim, 20-sample problem (book 3.12.2).
+"""Weight decay from scratch: an L2 penalty in the loss, 200 dims and 20 samples (book 3.12.2).
 
 Trains with lambda = 0 (overfits: the test loss stays high) and with lambda = --wd, once per
 seed (each seed draws its own data), and reports whether the decay lowered the test loss.
