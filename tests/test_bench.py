@@ -6,9 +6,11 @@ import pytest
 from mxnet import nd
 from mxnet.gluon import nn
 
-from gluon_notes import bench
+from gluon_notes import bench, cli
 from gluon_notes.bench import core as bench_core, models as bench_models
-from gluon_notes.bench.models import BenchModel, MODELS, copy_to_torch, import_torch
+from conftest import require
+from gluon_notes.bench.models import BenchModel, MODELS
+from gluon_notes.bench.twins import copy_to_torch
 from gluon_notes.errors import GluonNotesError
 
 TINY = ["--number", "2", "--repeats", "2", "--loop-samples", "64", "--loop-batch-size", "16",
@@ -21,42 +23,85 @@ def run_bench(tmp_path, *argv):
     return out, json.loads((out / "bench.json").read_text())
 
 
+def table_cells(printed, workload):
+    """``{model: {mode: cell text}}`` of one section of the printed table."""
+    lines = printed.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith(workload + ", batch"))
+    header = lines[start + 1]
+    modes = [header[k:k + 22].strip() for k in range(11, len(header), 22)]
+    cells = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("  ") or line.startswith("  MXNet ran") or \
+                line.startswith("  first call"):
+            break
+        cells[line[2:11].strip()] = {m: line[11 + 22 * k:11 + 22 * (k + 1)].strip()
+                                     for k, m in enumerate(modes)}
+    return cells
+
+
 def test_outputs_structure(tmp_path, capsys, monkeypatch):
+    """Every mode of every pair is timed and printed; the figures relate as documented."""
     monkeypatch.delenv("GLUON_NOTES_PERF", raising=False)  # each loop model: its own profile
-    out, doc = run_bench(tmp_path, "--models", "book_net,softmax", "--loop-models", "softmax")
+    out, doc = run_bench(tmp_path, "--models", "book_net,softmax", "--loop-models", "softmax",
+                         "--peer", "none")
     assert (out / "bench.png").stat().st_size > 1000
     m = doc["machine"]
     assert {"cpu", "cores", "threads", "mxnet", "features", "loadavg"} <= set(m)
     assert m["mxnet"] == "1.9.1" and "MKLDNN" in m["features"]
+    assert doc["peer"] == "not asked" and doc["settings"]["peer"] == "none"
     rows = doc["results"]
-    for model in ("book_net", "softmax"):
-        for workload in ("inference", "train"):
+    printed = capsys.readouterr().out
+    for workload in ("inference", "train"):
+        cells = table_cells(printed, workload)
+        assert set(cells) == {"book_net", "softmax"}
+        for model in ("book_net", "softmax"):
             sel = {r["mode"]: r for r in rows if r["model"] == model and r["workload"] == workload}
-            assert set(sel) == {"imperative", "hybridize", "static", "torch"}
+            assert list(sel) == ["imperative", "hybridize", "static", "torch"]
+            assert sel["torch"]["status"] == "not asked" and "throughput" not in sel["torch"]
+            assert cells[model]["torch"] == "not asked"
             for mode in ("imperative", "hybridize", "static"):
                 r = sel[mode]
                 assert r["status"] == "ok" and len(r["ms_per_call"]) == 2 and r["number"] == 2
-                assert r["ms_min"] <= r["ms_median"] <= r["ms_max"] and r["first_call_ms"] > 0
-                assert r["throughput"] > 0 and r["speedup_vs_imperative"] > 0
-            assert sel["imperative"]["speedup_vs_imperative"] == 1.0
+                assert r["ms_min"] <= r["ms_median"] <= r["ms_max"]
+                assert r["throughput"] == pytest.approx(1e3 * r["batch_size"] / r["ms_median"])
+                assert r["speedup_vs_imperative"] == pytest.approx(
+                    sel["imperative"]["ms_median"] / r["ms_median"])
+                assert "vs_torch" not in r  # no peer, no ratio
+                assert cells[model][mode] == "%.3f (%.1fx)" % (r["ms_median"],
+                                                               r["speedup_vs_imperative"])
     loop = {r["mode"]: r for r in rows if r["workload"] == "loop"}
-    assert set(loop) == {"imperative", "hybridize", "static", "torch"}
+    assert list(loop) == ["imperative", "hybridize", "static", "torch"]
+    assert loop["torch"]["status"] == "not asked" and "throughput" not in loop["torch"]
     assert len(loop["static"]["samples_per_sec"]) == 1  # 2 epochs, the first is a warm-up
     assert {loop[m]["cpu"]["profile"] for m in ("imperative", "static")} == {"default"}
     assert loop["static"]["cpu"]["engine"] and loop["static"]["cpu"]["mxnet_omp_threads"] >= 1
-    printed = capsys.readouterr().out
-    assert "inference, batch 1" in printed and "loop, batch 16" in printed
-    assert "book_net" in printed and "bench.json" in printed
+    assert table_cells(printed, "loop")["softmax"] == dict(
+        {m: "%.0f" % loop[m]["throughput"] for m in ("imperative", "hybridize", "static")},
+        torch="not asked")
+    assert "bench.json" in printed and "refused" not in printed
 
 
-def test_torch_threads_option_sets_the_peer_threads(tmp_path, monkeypatch):
+@pytest.mark.needs("torch")
+def test_peer_ratio_and_threads(tmp_path, capsys, monkeypatch):
+    """With PyTorch, each pair's PyTorch row is timed (with --torch-threads) and every MXNet row
+    gets its throughput over PyTorch's."""
     monkeypatch.setattr(bench_models, "_TORCH_THREADS", [])
     _, doc = run_bench(tmp_path, "--models", "softmax", "--modes", "static",
-                       "--workloads", "inference", "--torch-threads", "1")
-    assert doc["settings"]["torch_threads"] == 1
-    if doc["machine"]["torch"] is not None:
-        assert doc["machine"]["torch_threads"] == 1
-        assert any(r["mode"] == "torch" and r.get("throughput") for r in doc["results"])
+                       "--workloads", "inference,loop", "--loop-models", "softmax",
+                       "--torch-threads", "1")
+    assert doc["settings"]["torch_threads"] == 1 and doc["machine"]["torch_threads"] == 1
+    assert doc["peer"] == "ok"
+    printed = capsys.readouterr().out
+    for workload in ("inference", "loop"):
+        sel = {r["mode"]: r for r in doc["results"] if r["workload"] == workload}
+        assert list(sel) == ["imperative", "static", "torch"]
+        assert sel["torch"]["status"] == "ok" and "reason" not in sel["torch"]
+        for mode in ("imperative", "static"):
+            assert sel[mode]["vs_torch"] == pytest.approx(
+                sel[mode]["throughput"] / sel["torch"]["throughput"])
+    loop = {r["mode"]: r for r in doc["results"] if r["workload"] == "loop"}
+    assert table_cells(printed, "loop")["softmax"]["static"] == "%.0f (%.2fx)" % (
+        loop["static"]["throughput"], loop["static"]["vs_torch"])
 
 
 def test_torch_not_installed(tmp_path, monkeypatch, capsys):
@@ -67,7 +112,18 @@ def test_torch_not_installed(tmp_path, monkeypatch, capsys):
     assert doc["peer"] == "not installed" and doc["machine"]["torch"] is None
     assert {r["workload"] for r in peers} == {"inference", "loop"}
     assert all(r["status"] == "not installed" and "throughput" not in r for r in peers)
-    assert "not installed" in capsys.readouterr().out
+    assert not any("vs_torch" in r for r in doc["results"])
+    printed = capsys.readouterr().out
+    assert table_cells(printed, "inference")["softmax"]["torch"] == "not installed"
+    assert table_cells(printed, "loop")["softmax"]["torch"] == "not installed"
+
+
+def test_peer_torch_without_pytorch_exits_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(bench_core, "import_torch", lambda: None)
+    assert cli.main(["bench", "--models", "softmax", "--workloads", "inference", "--peer",
+                     "torch", "--out", str(tmp_path), "--modes", "static"] + TINY) == 2
+    assert "PyTorch is not installed" in capsys.readouterr().err
+    assert not (tmp_path / "bench.json").exists()
 
 
 class BranchesOnF(nn.HybridBlock):
@@ -98,18 +154,18 @@ def test_modes_that_disagree_are_not_reported(tmp_path, monkeypatch):
     (["--modes", "fast"], "unknown mode fast"),
     (["--ctx", "cpu:0,1"], "one device"),
     (["--epochs", "1"], "at least 2"),
+    (["--peer", "always"], "invalid choice: 'always'"),
 ])
 def test_bad_arguments_are_one_sentence(tmp_path, argv, match):
     with pytest.raises(GluonNotesError, match=match):
         bench.main(argv + ["--out", str(tmp_path)])
 
 
-@pytest.mark.skipif(import_torch() is None, reason="PyTorch is not installed")
 @pytest.mark.parametrize("name", list(MODELS))
 def test_torch_twins_compute_the_same(name):
-    """Each PyTorch twin, given the Gluon weights, gives the Gluon outputs."""
+    """Each PyTorch twin, given the Gluon weights, gives the Gluon outputs (float32)."""
     import mxnet as mx
-    torch = import_torch()
+    torch = require("torch")
     m = bench_models.get_bench_model(name)
     net = m.make()
     net.initialize(mx.init.Xavier())

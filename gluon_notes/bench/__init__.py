@@ -20,7 +20,8 @@ import importlib
 #: ``python -m gluon_notes.bench.loop`` does not import the loop module twice)
 _PUBLIC = {"main": "core", "parse_args": "core", "run": "core", "machine_info": "core",
            "MODELS": "models", "BenchModel": "models", "get_bench_model": "models",
-           "copy_to_torch": "models", "import_torch": "models",
+           "import_torch": "models",
+           "copy_to_torch": "twins", "check_twin": "twins", "TwinMismatch": "twins",
            "WORKLOADS": "report", "format_table": "report", "plot_bench": "report",
            "MODES": "timing", "Case": "timing", "time_case": "timing"}
 __all__ = sorted(_PUBLIC)

@@ -6,8 +6,12 @@ then ``nd.waitall()``), ``train`` (N steps of ``autograd.record``, ``backward``,
 ``trainer.step``) and ``loop`` (whole epochs of ``train.fit``, see ``bench.loop``). The first call
 (deferred init, graph construction) is timed apart from the repeats. Before anything is timed,
 every mode's outputs (and, for training, loss and gradients) are compared with the imperative
-ones; a model whose modes disagree stops the run. PyTorch eager, with the same weights, is timed
-alongside when ``torch`` is importable. Outputs: ``bench.json``, ``bench.png`` and a table.
+ones; a model whose modes disagree stops the run. PyTorch eager is timed alongside when ``torch``
+is importable (``--peer``), but only for a twin that, given the Gluon weights, computes the same
+outputs (and, for the training workloads, the same loss, gradients and updated weights; see
+``bench.twins``); for a twin that differs the bench refuses: its row carries the reason instead
+of a figure, and no ratio to PyTorch is reported. Outputs: ``bench.json``, ``bench.png`` and a
+table.
 """
 import argparse
 import os
@@ -26,8 +30,10 @@ from .models import (DEFAULT_MODELS, MODELS, get_bench_model, import_torch, set_
                      torch_default_threads, torch_threads)
 from .report import WORKLOADS, format_table, plot_bench
 from .timing import MODES, TARGET_SECONDS, Case, time_case
+from .twins import CHECKED, TwinMismatch, check_twin
 
 LOOP_MODELS = ("softmax", "mlp", "lenet")
+PEERS = ("auto", "torch", "none")
 
 
 def _names(valid, what):
@@ -66,6 +72,10 @@ def parse_args(argv):
                    help="synthetic training images per epoch (default 30720)")
     p.add_argument("--epochs", type=positive_int, default=9,
                    help="loop epochs; the first is a warm-up (default 9)")
+    p.add_argument("--peer", choices=PEERS, default="auto",
+                   help="the PyTorch comparison: auto (when PyTorch is installed and its twin "
+                        "computes the same), torch (required: a missing PyTorch or a twin that "
+                        "differs is an error), none (default auto)")
     p.add_argument("--torch-threads", type=positive_int, default=None,
                    help="threads of the PyTorch peer (default: PyTorch's own default); 1 compares "
                         "with MXNet's default on a machine without hyper-threads")
@@ -121,41 +131,64 @@ def other_load(before, after, seconds):
     return max(0.0, ((after[0] - before[0]) - (after[1] - before[1])) / seconds)
 
 
+def peer_status(args, torch):
+    """Whether PyTorch is timed in this run: 'ok', or why not (one short phrase)."""
+    if args.peer == "none":
+        return "not asked"
+    status = "not installed" if torch is None else "ok" if args.ctx[0].device_type == "cpu" \
+        else "n/a (ctx %s)" % args.ctx[0]
+    if status != "ok" and args.peer == "torch":
+        raise GluonNotesError("--peer torch asks for the PyTorch comparison, but PyTorch is %s; "
+                              "install torch (make install) or use --peer auto." % status)
+    return status
+
+
+def check_twins(pairs, torch, required):
+    """``{(model, workload): (status, reason)}``: 'ok' where the model's PyTorch twin computes
+    what its Gluon network does, else 'refused' and the sentence saying what differs ('no twin'
+    for a model without one). With ``required`` (``--peer torch``) anything but 'ok' is an error.
+    """
+    checked, peers = {}, {}
+    for name, workload in pairs:
+        model = get_bench_model(name)
+        if model.make_torch is None:
+            peers[name, workload] = ("no twin", None)
+            if required:
+                raise TwinMismatch("%s has no PyTorch twin to compare with; leave it out with "
+                                   "--models or use --peer auto." % name)
+            continue
+        if name not in checked:
+            with torch_threads(torch):
+                checked[name] = check_twin(model, torch)
+        problem = checked[name][CHECKED[workload]]
+        if problem and required:
+            raise TwinMismatch(problem)
+        peers[name, workload] = ("refused", problem) if problem else ("ok", None)
+    return peers
+
+
 def run(args, torch):
     """Check, then time; return the bench.json document."""
-    ctx = args.ctx[0]
-    peer = ("ok" if ctx.device_type == "cpu" else "n/a (ctx %s)" % ctx) if torch else \
-        "not installed"
-    cases = [Case(get_bench_model(m), w, args.batch_size, ctx)
+    peer = peer_status(args, torch)
+    cases = [Case(get_bench_model(m), w, args.batch_size, args.ctx[0])
              for m in args.models for w in args.workloads if w != "loop"]
     loop_models = args.loop_models if "loop" in args.workloads else []
-    total = len(cases) * (len(args.modes) + (peer == "ok")) + \
-        len(loop_models) * (len(args.modes) + 1)
-    bar = tqdm(total=total + len(cases), desc="bench", unit="run", leave=False, file=sys.stderr)
-    peer_status = {}
-    for case in cases:  # every correctness check before any timing
-        bar.set_postfix_str("check %s %s" % (case.model.name, case.workload))
-        for mode in args.modes:
-            case.add_mode(mode)
-        if peer == "ok":
-            with torch_threads(torch):
-                peer_status[case.model.name, case.workload] = case.add_torch(torch)
-        bar.update(1)
-    rows = []
-    for case in cases:
-        bar.set_postfix_str("%s %s" % (case.model.name, case.workload))
-        rows += time_case(case, args.repeats, args.number, lambda: bar.update(1), torch)
-        status = peer_status.get((case.model.name, case.workload), peer)
-        if status != "ok":
-            rows.append(dict(model=case.model.name, workload=case.workload, mode="torch",
-                             batch_size=case.bs, status=status))
-    for name in loop_models:  # each in a child process, with the model's CPU profile
-        bar.set_postfix_str("%s loop" % name)
-        rows += run_loop_child(get_bench_model(name), args.modes, args.loop_batch_size,
-                               args.loop_samples, args.epochs, ctx, peer == "ok",
-                               torch_default_threads() if peer == "ok" else None,
-                               lambda: bar.update(1))
-    bar.close()
+    pairs = [(c.model.name, c.workload) for c in cases] + [(m, "loop") for m in loop_models]
+    bar = tqdm(total=len(cases) * (len(args.modes) + 2) + len(loop_models) * (len(args.modes) + 1),
+               desc="bench", unit="run", leave=False, file=sys.stderr)
+    try:
+        for case in cases:  # every correctness check before any timing: Gluon's modes agree...
+            bar.set_postfix_str("check %s %s" % (case.model.name, case.workload))
+            for mode in args.modes:
+                case.add_mode(mode)
+            bar.update(1)
+        bar.set_postfix_str("check the PyTorch twins")  # ... and so does each PyTorch twin
+        peers = check_twins(pairs, torch, args.peer == "torch") if peer == "ok" else \
+            dict.fromkeys(pairs, (peer, None))
+        rows = _time(args, torch, cases, loop_models, peers, lambda: bar.update(1),
+                     bar.set_postfix_str)
+    finally:
+        bar.close()  # also on an error: its sentence is then the last line on stderr
     for r in rows:  # the peer ratio: this mode's throughput over PyTorch eager's
         t = next((x for x in rows if x["model"] == r["model"] and x["workload"] == r["workload"]
                   and x["mode"] == "torch" and x.get("throughput")), None)
@@ -165,10 +198,47 @@ def run(args, torch):
     return dict(settings=settings, peer=peer, results=rows)
 
 
+def _time(args, torch, cases, loop_models, peers, tick, say):
+    """Time the checked cases and loops; PyTorch only where ``peers`` says 'ok'."""
+    rows = []
+    for case in cases:
+        status, reason = peers[case.model.name, case.workload]
+        if status == "ok":
+            with torch_threads(torch):
+                case.add_torch(torch)
+    for case in cases:
+        say("%s %s" % (case.model.name, case.workload))
+        rows += time_case(case, args.repeats, args.number, tick, torch)
+        status, reason = peers[case.model.name, case.workload]
+        if status != "ok":
+            tick()
+            rows.append(_peer_row(case.model.name, case.workload, case.bs, status, reason))
+    for name in loop_models:  # each in a child process, with the model's CPU profile
+        say("%s loop" % name)
+        status, reason = peers[name, "loop"]
+        loop_rows = run_loop_child(get_bench_model(name), args.modes, args.loop_batch_size,
+                                   args.loop_samples, args.epochs, args.ctx[0], status == "ok",
+                                   torch_default_threads() if status == "ok" else None, tick)
+        rows += [r for r in loop_rows if status == "ok" or r["mode"] != "torch"]
+        if status != "ok":
+            rows.append(dict(_peer_row(name, "loop", args.loop_batch_size, status, reason),
+                             samples=args.loop_samples, epochs=args.epochs))
+    return rows
+
+
+def _peer_row(model, workload, batch_size, status, reason):
+    """The PyTorch row of a pair that is not timed: why not, and no figure."""
+    row = dict(model=model, workload=workload, mode="torch", batch_size=batch_size,
+               status=status)
+    if reason:
+        row["reason"] = reason
+    return row
+
+
 def main(argv=None):
     args = parse_args(argv)
     out = prepare_out(args.out)
-    torch = import_torch()
+    torch = import_torch() if args.peer != "none" else None
     if args.torch_threads is not None:
         set_torch_threads(args.torch_threads)
     machine = machine_info(torch)

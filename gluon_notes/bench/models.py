@@ -2,9 +2,10 @@
 
 A ``BenchModel`` builds the Gluon network (deferred shapes, as the chapters build it), knows its
 input shape, and, when PyTorch is importable, builds the same architecture in PyTorch. The twin
-receives the Gluon weights (``copy_to_torch``), so the benchmark can check that both compute
-the same function before it times them. PyTorch is optional: ``import_torch()`` returns None
-when it is missing, and nothing here imports it at module import time.
+receives the Gluon weights (``twins.copy_to_torch``), so the benchmark can check that both
+compute the same function before it times them (``twins.check_twin``). PyTorch is optional:
+``import_torch()`` returns None when it is missing, and nothing here imports it at module import
+time.
 """
 import contextlib
 import os
@@ -13,7 +14,6 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
-import numpy as np
 from mxnet.gluon import nn
 
 from ..errors import GluonNotesError
@@ -181,21 +181,3 @@ def torch_threads(torch):
         yield
     finally:
         torch.set_num_threads(mine)
-
-
-def copy_to_torch(params, tnet, torch):
-    """Copy Gluon parameter values (a list of numpy arrays, in ``collect_params`` order) into the
-    PyTorch twin's state (parameters and batch-norm running statistics, in definition order)."""
-    keys = [k for k in tnet.state_dict() if not k.endswith("num_batches_tracked")]
-    if len(keys) != len(params):
-        raise ValueError("the PyTorch twin has %d tensors, the Gluon net %d"
-                         % (len(keys), len(params)))
-    state = {}
-    for key, value in zip(keys, params):
-        ref = tnet.state_dict()[key]
-        if tuple(ref.shape) != value.shape:
-            raise ValueError("%s has shape %s in PyTorch but %s in Gluon"
-                             % (key, tuple(ref.shape), value.shape))
-        state[key] = torch.from_numpy(np.ascontiguousarray(value))
-    tnet.load_state_dict(state, strict=False)
-    return tnet

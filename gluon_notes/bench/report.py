@@ -1,4 +1,12 @@
-"""What ``gluon-notes bench`` shows a person: the printed table and ``bench.png``."""
+"""What ``gluon-notes bench`` shows a person: the printed table and ``bench.png``.
+
+Design
+------
+* ``format_table`` prints every result row: a figure where one was measured, else its status
+  (``not installed``, ``refused``...); each refused PyTorch comparison adds its reason below.
+* ``plot_bench`` draws only measured figures: a model whose PyTorch twin was refused gets no
+  bar on the ratio-to-PyTorch panel.
+"""
 from ..callbacks import atomic_write
 from ..plot import plt
 
@@ -32,6 +40,12 @@ def format_table(rows, peer="ok"):
                 "%s %s" % (model, "/".join("%.1f" % r["first_call_ms"] for r in sel
                                            if r["model"] == model and "first_call_ms" in r))
                 for model in dict.fromkeys(r["model"] for r in sel)))
+    refusals = {}  # one line per reason, naming the workloads it refused
+    for r in rows:
+        if r.get("reason"):
+            refusals.setdefault(r["reason"], []).append(r["workload"])
+    for reason, workloads in refusals.items():
+        lines.append("PyTorch comparison refused (%s): %s" % (", ".join(workloads), reason))
     return "\n".join(lines)
 
 
@@ -52,7 +66,9 @@ def _bar_value(r, workload, vs_torch):
     """A bar's height: speed-up vs imperative, ratio to PyTorch (loop), or 1000 samples/s."""
     if workload != "loop":
         return r["speedup_vs_imperative"]
-    return r.get("vs_torch", 1.0) if vs_torch else r["throughput"] / 1e3
+    if not vs_torch:
+        return r["throughput"] / 1e3
+    return 1.0 if r["mode"] == "torch" else r["vs_torch"]
 
 
 def plot_bench(rows, path, title=None):
@@ -71,7 +87,7 @@ def plot_bench(rows, path, title=None):
             xs, ys = [], []
             for i, model in enumerate(models):
                 r = next((x for x in sel if x["model"] == model and x["mode"] == mode), None)
-                if r is not None:
+                if r is not None and (not vs_torch or mode == "torch" or "vs_torch" in r):
                     xs.append(i + (j - (len(modes) - 1) / 2) * width)
                     ys.append(_bar_value(r, workload, vs_torch))
             bars = ax.bar(xs, ys, width, label="PyTorch eager" if mode == "torch" else mode,
