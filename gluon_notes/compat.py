@@ -122,3 +122,10 @@ def optimizer_update_impl(optimizer_cls, optimizer, *args):
     """Call ``optimizer_cls._update_impl`` (the multi-tensor update of MXNet's optimizers)."""
     check_mxnet()
     return optimizer_cls._update_impl(optimizer, *args)
+
+
+def mark_grad_fresh(array):
+    """Mark a parameter array's gradient as freshly computed, as ``backward`` does (so that
+    ``Trainer.step`` updates with it again without a new backward pass)."""
+    check_mxnet()
+    array._fresh_grad = True
