@@ -10,7 +10,9 @@ Design
   same training; ``'mean'`` would divide by the batch size twice). ``'mean'`` and ``'sum'`` are for
   a hand-written PyTorch-style step: ``loss(y_hat, y).backward(); trainer.step(1)``.
 * Checks that need values (labels in range, probabilities in [0, 1]) run in imperative mode and
-  raise ``GluonNotesError``; a hybridized graph cannot raise.
+  raise ``GluonNotesError``; they read the labels (``BCELoss`` and ``AMSoftmaxLoss`` also their
+  inputs) to the host, one wait per batch. A hybridized graph (``fit(hybridize=True)``) neither
+  checks nor waits.
 
 ==============================  ==========================================
 PyTorch                         gluon_notes.losses
