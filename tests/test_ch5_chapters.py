@@ -130,7 +130,8 @@ def test_lenet_short_run_on_real_data(tmp_path):
     s = m["settings"]
     assert (s["lr"], s["batch_size"], s["limit"], s["hybridize"]) == (0.9, 256, 512, True)
     assert s["ctx"] in ("[cpu(0)]", "[gpu(0)]")  # --ctx gpu falls back to the CPU without one
-    assert 0.0 <= m["test_acc_mean"] <= 1.0 and len(m["runs"][0]["history"]) == 1
+    correct = m["test_acc_mean"] * 512  # scored on the first 512 test images
+    assert abs(correct - round(correct)) < 1e-6 and len(m["runs"][0]["history"]) == 1
     assert m["cpu"]["profile"] in ("default", "compute") and m["cpu"]["mxnet_omp_threads"] >= 1
     assert (tmp_path / "curves.png").stat().st_size > 0
 
@@ -150,8 +151,11 @@ def test_batchnorm_scratch_trains_like_gluon_batchnorm_on_real_data(tmp_path):
     assert scratch["runs"][0]["history"][-1]["train_acc"] > 0.3  # it learns
     for m in (scratch, gluon_bn):  # precise BN by default; the book's evaluation kept beside it
         assert m["settings"]["precise_bn"] == 20
-        assert 0.0 <= m["test_acc_moving_mean"] <= 1.0
-        assert "test_acc_moving" in m["runs"][0]["history"][0]
+        moving = [e["test_acc_moving"] for e in m["runs"][0]["history"]]
+        assert moving[-1] == m["test_acc_moving_mean"]
+        # after a few steps at lr 1.0 the moving averages lag: the recomputed ones score higher
+        assert m["test_acc_mean"] > m["test_acc_moving_mean"]
+    assert abs(scratch["test_acc_moving_mean"] - gluon_bn["test_acc_moving_mean"]) <= 0.01
 
 
 @pytest.mark.realdata
