@@ -1,26 +1,25 @@
 """CPU profiles: MXNet's engine and thread settings, chosen per workload before MXNet is imported.
 
-MXNet reads its engine and thread settings from the environment once, when it is imported, so
-``gluon_notes/__init__.py`` calls ``configure()`` first. Two profiles (measured with
-``gluon-notes bench``, docs/performance.md):
-
-* ``default``: MXNet's own settings (threaded engine; OpenMP threads = half the logical CPUs).
-  The engine runs operators in a worker thread while Python prepares the next batch, which is
-  what small networks need: their steps are bound by Python overhead.
-* ``compute``: ``MXNET_ENGINE_TYPE=NaiveEngine`` (operators run in the calling thread) and
+Design
+------
+* MXNet reads its engine and thread settings from the environment once, when it is imported, so
+  ``gluon_notes/__init__.py`` calls ``configure()`` first.
+* Two profiles. ``default``: MXNet's own settings (threaded engine; OpenMP threads = half the
+  logical CPUs); the engine runs operators in a worker thread while Python prepares the next
+  batch, which suits small networks whose steps are bound by Python overhead. ``compute``:
+  ``MXNET_ENGINE_TYPE=NaiveEngine`` (operators run in the calling thread) and
   ``MXNET_OMP_MAX_THREADS`` = physical cores (MXNet halves the logical CPU count, assuming two
-  hyper-threads per core; on a machine without them that leaves half the cores idle). Unlike
-  ``OMP_NUM_THREADS`` it leaves other OpenMP libraries in the process (PyTorch) alone. With the
-  threaded engine, more OpenMP threads make training *slower* (their threads compete with the
-  engine's and Python's); run inline, they make convolutional networks 1.6x faster.
-
-Neither suits every network (2-core AMD EPYC Zen 5, loop samples/s: softmax regression 1.08M
-default vs 0.42M compute, LeNet 21k vs 33k), so the choice is per workload: chapters declare
-``CPU_PROFILE = "compute"`` (the CNN chapters) and ``gluon-notes run`` restarts itself with that
-profile (``reexec``); ``gluon-notes bench`` trains each loop model in a child process with the
-model's profile. ``GLUON_NOTES_PERF`` chooses for the whole process and always wins: ``1`` (or
-``compute``) or ``0`` (or ``default``). A variable the user has set is never changed, and the
-CUDA wheels (``mxnet-cu*``) always keep MXNet's settings.
+  hyper-threads per core, which leaves half the cores idle on a machine without them); unlike
+  ``OMP_NUM_THREADS`` it leaves other OpenMP libraries in the process (PyTorch) alone. It suits
+  convolutional networks; with the threaded engine, more OpenMP threads compete with the
+  engine's and Python's threads instead.
+* Neither suits every network (figures: ``gluon-notes bench``, docs/performance.md), so the
+  choice is per workload: chapters declare ``CPU_PROFILE = "compute"`` (the CNN chapters) and
+  ``gluon-notes run`` restarts itself with that profile (``reexec``); ``gluon-notes bench``
+  trains each loop model in a child process with the model's profile.
+* ``GLUON_NOTES_PERF`` chooses for the whole process and always wins: ``1`` (or ``compute``) or
+  ``0`` (or ``default``). A variable the user has set is never changed, and the CUDA wheels
+  (``mxnet-cu*``) always keep MXNet's settings.
 """
 import os
 import sys
@@ -115,7 +114,7 @@ def configure(environ=None):
 
 
 def active(environ=None):
-    """The profile this process runs with: 'compute' when MXNet was set up inline, else 'default'."""
+    """The profile this process runs with: 'compute' when MXNet runs inline, else 'default'."""
     return "compute" if engine(environ) == "NaiveEngine" else "default"
 
 

@@ -5,15 +5,18 @@
 fresh before every step) with MXNet's ``SGD`` at ``aggregate_num`` 1, 4 (MXNet's default) and 60,
 and with the loop's ``optim.BucketedSGD``. Figures: docs/performance.md.
 """
-import argparse
+import sys
 import time
 
 import mxnet as mx
 from mxnet import autograd, gluon, nd
 
-from .models import MODELS
+from ..cliargs import ArgumentParser, positive_int
+from ..compat import mark_grad_fresh
 from ..optim import BucketedSGD
 from ..train import prepare_net
+from .models import get_bench_model
+from .script import run_script
 
 #: label -> (optimizer class, aggregate_num)
 VARIANTS = {"SGD, aggregate 1": (mx.optimizer.SGD, 1),
@@ -32,7 +35,7 @@ def time_step(net, variant, batch_size=256, number=100, repeats=5):
 
     def step():
         for d in data:  # the same gradients again: mark them fresh, as backward would
-            d._fresh_grad = True  # noqa: SLF001
+            mark_grad_fresh(d)
         trainer.step(batch_size)
 
     step()
@@ -51,7 +54,7 @@ def run(models=("softmax", "mlp", "lenet", "resnet18"), number=100, repeats=5):
     """``{model: {variant: ms}}`` plus each model's parameter count and size."""
     results = {}
     for name in models:
-        model = MODELS[name]
+        model = get_bench_model(name)
         net = model.make()
         prepare_net(net, [mx.cpu()])
         with autograd.record():
@@ -65,10 +68,10 @@ def run(models=("softmax", "mlp", "lenet", "resnet18"), number=100, repeats=5):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m gluon_notes.bench.update", description=__doc__)
+    p = ArgumentParser(prog="python -m gluon_notes.bench.update", description=__doc__)
     p.add_argument("--models", default="softmax,mlp,lenet,resnet18")
-    p.add_argument("--number", type=int, default=100, help="steps per repeat")
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--number", type=positive_int, default=100, help="steps per repeat")
+    p.add_argument("--repeats", type=positive_int, default=5)
     args = p.parse_args(argv)
     results = run(args.models.split(","), args.number, args.repeats)
     print("trainer.step, ms (best of %d)" % args.repeats)
@@ -81,4 +84,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main))
