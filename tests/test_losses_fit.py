@@ -1,4 +1,5 @@
 """gluon_notes.losses through the one loop: ``fit(loss=...)`` with ``reduction='none'``."""
+import mxnet as mx
 import numpy as np
 import pytest
 from mxnet import autograd, nd
@@ -114,3 +115,20 @@ def test_cosine_dense_matches_torch_and_is_hybrid_and_deferred():
     ref.backward(torch.tensor(head))
     np.testing.assert_allclose(out.asnumpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(x.grad.asnumpy(), t.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("hybridize", [False, True], ids=["imp", "hyb"])
+def test_class_weights_on_other_and_several_devices(hybridize):
+    """The weights follow imperative inputs; the fused graph needs them placed (reset_ctx)."""
+    X, y = blobs(n=64)
+    weights = []
+    for ctx in ([mx.cpu(0)], [mx.cpu(1)], [mx.cpu(0), mx.cpu(1)]):
+        loss = CrossEntropyLoss([1.0, 2.0, 0.5], reduction="none")
+        if hybridize:
+            loss.collect_params().reset_ctx(ctx)
+        net = nn.Dense(3)
+        fit(net, ArrayLoader(X, y, 32), None, loss, 1, ctx=ctx, hybridize=hybridize, seed=0,
+            verbose=False)
+        weights.append(net.weight.data(ctx[0]).asnumpy())
+    np.testing.assert_allclose(weights[1], weights[0], rtol=1e-6)
+    np.testing.assert_allclose(weights[2], weights[0], rtol=1e-5, atol=1e-6)

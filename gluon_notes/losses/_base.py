@@ -5,7 +5,9 @@ Design
 * A loss is a ``HybridBlock``; the checks that need values (label range, probabilities in
   [0, 1]) run only in imperative mode (``F is nd``): a hybridized graph cannot raise.
 * Fixed tensors (``weight``, ``pos_weight``) are ``Constant`` parameters, initialized when the
-  loss is built on the current context and copied to any other context an input arrives on.
+  loss is built on the current context and copied to any other context an imperative input
+  arrives on. Inside a hybridized training graph (``fit(hybridize=True)``) on other devices,
+  place them first: ``loss.collect_params().reset_ctx(ctx)``.
 * ``reduction`` is PyTorch's: ``'none'`` per-element losses, ``'sum'``, ``'mean'`` (a ``(1,)``
   array, where PyTorch returns a 0-d tensor).
 """
