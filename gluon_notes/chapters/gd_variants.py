@@ -11,7 +11,6 @@ can remove) against updates and against training seconds: per update, full-batch
 steadily to the optimum, while batch-1 and mini-batch updates stall at a noise floor that
 shrinks with the batch size.
 """
-import matplotlib.pyplot as plt
 from mxnet import gluon
 from mxnet.gluon import nn
 
@@ -19,13 +18,13 @@ from ..data import ArrayLoader, TRUE_B, TRUE_W, synthetic_data
 from ..errors import GluonNotesError
 from ..gd_variants import (LossTrace, UpdateCounter, iterations_per_epoch, least_squares_loss,
                            total_updates)
-from ..plot import MaxNLocator  # noqa: F401  (plot sets the Agg backend before pyplot is used)
+from ..plot import plt  # pyplot, with the Agg backend set by gluon_notes.plot
 from ..train import fit, seed_everything
 from ._common import parse_args, positive_float, positive_int, save_results
 
-DEFAULTS = dict(batch_size=32, lr=0.1, num_epochs=2, num_examples=2000, gd_epochs=100,
+DEFAULTS = dict(batch_size=32, lr=0.1, num_epochs=2, num_examples=1000, gd_epochs=100,
                 noise=1.0)
-TRACE_POINTS = 200  # loss evaluations per variant (at most)
+TRACE_POINTS = 200  # loss evaluations per variant (about; at most twice as many)
 #: the course's accounting example: (samples, batch size, epochs)
 COURSE_EXAMPLE = (50000, 500, 10)
 
