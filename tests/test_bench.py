@@ -1,4 +1,5 @@
 """``gluon-notes bench``: outputs, the correctness check, the PyTorch column (no timing asserts)."""
+import hashlib
 import json
 
 import numpy as np
@@ -45,6 +46,10 @@ def test_outputs_structure(tmp_path, capsys, monkeypatch):
     out, doc = run_bench(tmp_path, "--models", "book_net,softmax", "--loop-models", "softmax",
                          "--peer", "none")
     assert (out / "bench.png").stat().st_size > 1000
+    # bench.json and bench.png are written as one pair: the json names the figure's checksum
+    assert doc["files"] == {"bench.png": hashlib.sha256((out / "bench.png").read_bytes())
+                            .hexdigest()}
+    assert sorted(p.name for p in out.iterdir()) == ["bench.json", "bench.png"]
     m = doc["machine"]
     assert {"cpu", "cores", "threads", "mxnet", "features", "loadavg"} <= set(m)
     assert m["mxnet"] == "1.9.1" and "MKLDNN" in m["features"]

@@ -22,13 +22,13 @@ import time
 import mxnet as mx
 from tqdm.auto import tqdm
 
-from ..callbacks import write_json
+from ..atomic import write_group
 from ..cliargs import ArgumentParser, ctx_arg, positive_int, prepare_out
 from ..errors import GluonNotesError
 from .loop import run_loop_child
 from .models import (DEFAULT_MODELS, MODELS, get_bench_model, import_torch, set_torch_threads,
                      torch_default_threads, torch_threads)
-from .report import WORKLOADS, format_table, plot_bench
+from .report import WORKLOADS, bench_figure, format_table
 from .timing import MODES, TARGET_SECONDS, Case, time_case
 from .twins import CHECKED, TwinMismatch, check_twin
 
@@ -249,7 +249,8 @@ def main(argv=None):
     print("machine: %s; other processes kept %s cores busy during the run"
           % (machine["cpu"], "?" if load is None else "%.2f" % load))
     print(format_table(doc["results"], doc["peer"]))
-    write_json(out / "bench.json", doc)
-    plot_bench(doc["results"], out / "bench.png", title="%s, %s" % (machine["cpu"], args.ctx[0]))
+    title = "%s, %s" % (machine["cpu"], args.ctx[0])
+    # one pair: bench.json (written last) records the sha256 of the bench.png beside it
+    write_group(out, {"bench.png": bench_figure(doc["results"], title), "bench.json": doc})
     print("wrote %s, %s" % (out / "bench.json", out / "bench.png"))
     return 0

@@ -20,7 +20,7 @@ from mxnet import gluon, init
 from mxnet.gluon import nn
 
 from .core import machine_info
-from ..callbacks import write_json
+from ..atomic import write_json
 from ..cliargs import ArgumentParser, positive_int, prepare_out
 from ..data import find_fashion_mnist, load_data_fashion_mnist, load_fashion_mnist
 from ..errors import GluonNotesError

@@ -4,10 +4,10 @@ Design
 ------
 * ``format_table`` prints every result row: a figure where one was measured, else its status
   (``not installed``, ``refused``...); each refused PyTorch comparison adds its reason below.
-* ``plot_bench`` draws only measured figures: a model whose PyTorch twin was refused gets no
-  bar on the ratio-to-PyTorch panel.
+* ``bench_figure`` / ``plot_bench`` draw only measured figures: a model whose PyTorch twin was
+  refused gets no bar on the ratio-to-PyTorch panel.
 """
-from ..callbacks import atomic_write
+from ..atomic import atomic_write
 from ..plot import plt
 
 WORKLOADS = ("inference", "train", "loop")
@@ -72,6 +72,23 @@ def _bar_value(r, workload, vs_torch):
 
 
 def plot_bench(rows, path, title=None):
+    """Write ``bench_figure(rows, title)`` to ``path`` (atomically)."""
+    atomic_write(str(path), bench_figure(rows, title))
+
+
+def bench_figure(rows, title=None):
+    """``write(path)`` that draws the chart of ``rows`` and saves it there as PNG (for
+    ``atomic.write_group``, which writes it together with ``bench.json``)."""
+    def write(path):
+        fig = _draw(rows, title)
+        try:
+            fig.savefig(path, dpi=80, format="png")
+        finally:
+            plt.close(fig)
+    return write
+
+
+def _draw(rows, title):
     """Grouped bars: speed-up vs imperative per model (inference, train) and loop samples/s."""
     panels = [w for w in WORKLOADS if any(r["workload"] == w and r.get("throughput")
                                           for r in rows)]
@@ -110,5 +127,4 @@ def plot_bench(rows, path, title=None):
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    atomic_write(str(path), lambda tmp: fig.savefig(tmp, dpi=80, format="png"))
-    plt.close(fig)
+    return fig
