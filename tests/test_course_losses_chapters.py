@@ -20,6 +20,7 @@ def test_listed_with_summaries():
     assert {"losses", "info-theory"} <= set(list_chapters())
     assert summary("losses").startswith("PyTorch's losses in Gluon")
     assert summary("info-theory").startswith("Information theory for classifiers")
+    assert all(summary(c).endswith("(course).") for c in ("losses", "info-theory"))
 
 
 def test_info_theory(tmp_path, capsys):
@@ -41,13 +42,16 @@ def test_info_theory(tmp_path, capsys):
         assert r["softmax_p1"] == pytest.approx(r["sigmoid_of_difference"], rel=1e-12)
     out = capsys.readouterr().out
     assert "model A" in out and "D_KL(P||Q) + H(P)" in out
+    assert cli.main(["run", "info-theory", "--seed", "0,1", "--out", str(tmp_path)]) == 2
+    assert cli.main(["run", "info-theory", "--hybridize", "--out", str(tmp_path)]) == 2
 
 
 @pytest.mark.realdata
 @pytest.mark.needs("data")
 def test_losses_chapter_tiny(tmp_path, capsys):
     argv = ["run", "losses", "--out", str(tmp_path), "--limit", "512", "--epochs", "2",
-            "--batch-size", "128", "--embed-dim", "4", "--lr", "0.01"]
+            "--batch-size", "128", "--embed-dim", "4", "--lr", "0.01",
+            "--checkpoint", str(tmp_path / "ckpt")]
     assert cli.main(argv) == 0
     m = written(tmp_path)
     assert m["chapter"] == "losses" and m["settings"]["limit"] == 512
@@ -64,7 +68,8 @@ def test_losses_chapter_tiny(tmp_path, capsys):
         assert m[head + "_test_acc_mean"] == r["test_acc"]
     out = capsys.readouterr().out
     assert "CrossEntropyLoss(weight, ignore_index=-100)" in out
-    assert "amsoftmax: test accuracy" in out
+    assert "amsoftmax test acc over seed(s) 0" in out
+    assert {p.name for p in (tmp_path / "ckpt" / "seed-0").iterdir()} == {"softmax", "amsoftmax"}
 
 
 def test_losses_worked_example_matches_pytorch():

@@ -1,4 +1,4 @@
-"""Information theory for classifiers: entropy, cross-entropy, KL, and why we train with BCE/CE.
+"""Information theory for classifiers: entropy, cross-entropy, KL, why we train with CE (course).
 
 Prints the course notes' worked examples (``gluon_notes.info``): the self-information of a coin
 flip and of a rare event; the entropy of a fair and of a loaded die; the identity
@@ -14,7 +14,7 @@ import numpy as np
 from .. import info
 from ._common import parse_args, save_results
 
-DEFAULTS = dict()
+DEFAULTS = dict(hybridize=None)  # nothing to train or hybridize
 #: the worked examples' inputs
 FAIR_DIE, LOADED_DIE = [1 / 6] * 6, [0.5, 0.1, 0.1, 0.1, 0.1, 0.1]
 P, Q = [0.1, 0.6, 0.3], [0.2, 0.5, 0.3]
@@ -95,7 +95,7 @@ def plot_curves(_, path, title=None):
 
 
 def main(argv=None):
-    args = parse_args("info-theory", DEFAULTS, __doc__, argv)
+    args = parse_args("info-theory", DEFAULTS, __doc__, argv, seeds="one")
     ex = worked_examples()
     print_examples(ex)
     save_results(args, ex, histories={"figure": "info"}, plot_fn=plot_curves)

@@ -1,4 +1,4 @@
-"""PyTorch's losses in Gluon: a worked example against torch, then AM-softmax on Fashion-MNIST.
+"""PyTorch's losses in Gluon: a worked example vs torch, AM-softmax on Fashion-MNIST (course).
 
 Part 1 prints one table: each loss of ``gluon_notes.losses`` on the same small batch (class
 weights, ``ignore_index``, label smoothing, clamped probabilities, logits of +-100), beside
@@ -19,7 +19,7 @@ from mxnet.gluon import nn
 
 from ..losses import (AMSoftmaxLoss, BCELoss, BCEWithLogitsLoss, CosineDense, CrossEntropyLoss,
                       NLLLoss)
-from ._common import parse_args, positive_float, positive_int, save_results
+from ._common import checkpoint_kw, parse_args, positive_float, positive_int, run_seeds
 
 DEFAULTS = dict(batch_size=256, lr=0.01, num_epochs=6, limit=6000, embed_dim=8, margin=0.35,
                 scale=30.0, hybridize=True)
@@ -142,7 +142,8 @@ def train_both(args, seed, train_iter, test_iter):
         print("seed %d, %s:" % (seed, head))
         net = make_net(head, args.embed_dim)
         h = fit(net, train_iter, test_iter, loss, args.num_epochs, lr=args.lr, ctx=args.ctx,
-                optimizer_params=dict(momentum=MOMENTUM), hybridize=args.hybridize, seed=seed)
+                optimizer_params=dict(momentum=MOMENTUM), hybridize=args.hybridize, seed=seed,
+                **checkpoint_kw(args, seed, head))
         margins = cosine_margins(net, test_iter)
         out[head] = dict(test_acc=h.last["test_acc"], test_accs=list(h["test_acc"]),
                          median_margin=float(np.median(margins)),
@@ -151,10 +152,18 @@ def train_both(args, seed, train_iter, test_iter):
     return out
 
 
-def plot_demo(data, path, title=None):
-    """Test accuracy per epoch and the cosine margins' histograms, softmax vs AM-softmax."""
+def plot_demo(histories, path, title=None):
+    """Test accuracy per epoch and the cosine margins' histograms, softmax vs AM-softmax.
+
+    ``histories`` is ``[(label, data)]`` per seed; the first finished seed's ``data`` is drawn
+    (a run interrupted before any seed finished gets the loop's usual curves).
+    """
     from ..atomic import atomic_write
-    from ..plot import plt
+    from ..plot import plot_histories, plt
+    finished = [data for _, data in histories if isinstance(data, dict)]
+    if not finished:
+        return plot_histories(histories, path, title=title)
+    data = finished[0]
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6))
     labels = dict(softmax="softmax cross-entropy", amsoftmax="AM-softmax (m=%g, s=%g)"
                   % (data["margin"], data["scale"]))
@@ -184,22 +193,19 @@ def main(argv=None):
     print_worked_example(rows)
     from ..data import load_data_fashion_mnist
     train_iter, test_iter = load_data_fashion_mnist(args.batch_size, limit=args.limit)
-    runs, figure = [], None
-    for seed in args.seed:
+
+    def train_one(seed):
         both = train_both(args, seed, train_iter, test_iter)
-        runs.append(dict(seed=seed, **{h: {k: v for k, v in r.items() if k != "margins"}
-                                       for h, r in both.items()}))
-        if figure is None:  # the first seed's run
-            figure = dict(runs=both, margin=args.margin, scale=args.scale)
-    metrics = dict(worked_example=[dict(loss=n, gluon=g, torch=t) for n, g, t in rows],
-                   max_abs_diff_vs_torch=max((abs(g - t) for _, g, t in rows if t is not None),
-                                             default=None), runs=runs)
-    for head in ("softmax", "amsoftmax"):
-        for key in ("test_acc", "median_margin"):
-            values = [r[head][key] for r in runs]
-            metrics["%s_%s_mean" % (head, key)] = sum(values) / len(values)
-        print("%s: test accuracy %.4f, median cosine margin %.3f (mean over seed(s) %s)" % (
-            head, metrics[head + "_test_acc_mean"], metrics[head + "_median_margin_mean"],
-            ",".join(map(str, args.seed))))
-    save_results(args, metrics, histories=figure, plot_fn=plot_demo)
-    return metrics
+        record = {h: {k: v for k, v in r.items() if k != "margins"} for h, r in both.items()}
+        record.update({"%s_%s" % (h, k): both[h][k] for h in both
+                       for k in ("test_acc", "median_margin")})
+        return [("seed %d" % seed, dict(runs=both, margin=args.margin, scale=args.scale))], record
+
+    def summarize(_):
+        return dict(worked_example=[dict(loss=n, gluon=g, torch=t) for n, g, t in rows],
+                    max_abs_diff_vs_torch=max((abs(g - t) for _, g, t in rows if t is not None),
+                                              default=None))
+
+    return run_seeds(args, train_one, summarize=summarize, plot_fn=plot_demo,
+                     means=[h + k for h in ("softmax_", "amsoftmax_")
+                            for k in ("test_acc", "median_margin")])
