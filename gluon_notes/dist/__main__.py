@@ -8,5 +8,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except GluonNotesError as err:
-        print("python -m gluon_notes.dist: %s" % err, file=sys.stderr)
+        print(err, file=sys.stderr)  # one sentence (usage errors already name the program)
         sys.exit(2)
