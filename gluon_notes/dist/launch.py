@@ -198,10 +198,10 @@ def launch(num_workers, num_servers, command, hosts=None, launcher="local", port
     return sup.run()
 
 
-def parse_args(argv):
+def parse_args(argv, prog="python -m gluon_notes.dist"):
     from ..cliargs import ArgumentParser, positive_float, positive_int
     parser = ArgumentParser(
-        prog="python -m gluon_notes.dist",
+        prog=prog,
         description="Run COMMAND on WORKERS workers of MXNet's parameter server (KVStore dist_sync"
                     " / dist_async), with one scheduler and SERVERS servers.")
     parser.add_argument("-n", "--num-workers", type=positive_int, required=True)
@@ -223,9 +223,12 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
-    """``python -m gluon_notes.dist -n 2 -s 1 [--hosts FILE] ... -- COMMAND``: the status."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def main(argv=None, prog="python -m gluon_notes.dist"):
+    """``python -m gluon_notes.dist -n 2 -s 1 [--hosts FILE] ... -- COMMAND``: the status.
+
+    ``prog`` names the command in usage errors (the CLI passes ``'gluon-notes launch'``).
+    """
+    args = parse_args(sys.argv[1:] if argv is None else argv, prog)
     return launch(args.num_workers, args.num_servers, args.command, args.hosts, args.launcher,
                   args.port, args.env, args.timeout)
 
