@@ -7,7 +7,7 @@ import pytest
 from gluon_notes.chapters import list_chapters, summary
 from gluon_notes.cli import main as cli
 
-CHAPTERS = ("saddle", "rnn-hello")
+CHAPTERS = ("saddle", "rnn-hello", "estimation")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -49,3 +49,25 @@ def test_rnn_hello_without_enough_epochs_exits_2(tmp_path, capsys):
     assert cli(["run", "rnn-hello", "--epochs", "1", "--out", str(tmp_path / "r")]) == 2
     assert "not 'ohlol'" in capsys.readouterr().err
     assert not (tmp_path / "r" / "metrics.json").exists()
+
+
+def test_estimation(tmp_path, capsys):
+    m = _run(tmp_path, "estimation", "--draws", "4000", "--max-n", "6")
+    for r in m["variance"]:
+        assert abs(r["biased"] - r["biased_expected"]) < 0.08 * r["unbiased_expected"]
+        assert abs(r["unbiased"] - r["unbiased_expected"]) < 0.08 * r["unbiased_expected"]
+    assert [r["n"] for r in m["variance"]] == [2, 3, 4, 5, 6]
+    for key in ("gaussian_mle",):
+        assert max(abs(a - b) for a, b in zip(m[key]["closed"], m[key]["ascent"])) < 1e-3
+    assert abs(m["bernoulli_mle"]["closed"] - m["bernoulli_mle"]["ascent"]) < 1e-3
+    em = m["em"]
+    assert max(abs(a - b) for a, b in zip(em["means"], m["mixture_true"]["means"])) < 0.1
+    assert max(abs(a - b) for a, b in zip(em["weights"], m["mixture_true"]["weights"])) < 0.05
+    assert all(b >= a - 1e-12 for a, b in zip(em["loglik"], em["loglik"][1:]))
+    assert m["batchnorm"]["to_biased"] < 1e-5 < 0.1 < m["batchnorm"]["to_unbiased"]
+    assert "never decreasing: True" in capsys.readouterr().out
+
+
+def test_estimation_refuses_max_n_1(tmp_path, capsys):
+    assert cli(["run", "estimation", "--max-n", "1", "--out", str(tmp_path / "e")]) == 2
+    assert "--max-n must be at least 2" in capsys.readouterr().err
