@@ -4,16 +4,20 @@
 PYTHON ?= python3
 VENV   ?= .venv
 MXNET  ?= mxnet==1.9.1
-# The optional PyTorch peer of `gluon-notes bench` (and its tests); `make test PEER=` skips it.
+# The optional PyTorch peer of `gluon-notes bench` and of the PyTorch-course comparisons;
+# `make test PEER=` leaves it out (and no longer promises it to the tests).
 # torch==2.13.0 is the CPU build on this project's machines; elsewhere PyPI serves a large CUDA one.
 PEER   ?= torch==2.13.0
+# What `make test` promises its tests: their tests fail (never skip) when a promised peer is missing.
+REQUIRE ?= $(if $(PEER),torch$(comma))data
+comma := ,
 BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip --disable-pip-version-check
 STAMP   = $(VENV)/.installed
 DEB_DATA = /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install peer data demo test test-fast bench bench-pipeline clean
+.PHONY: install peer data demo test test-fast lint bench bench-pipeline clean
 .DEFAULT_GOAL := demo
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
@@ -42,7 +46,11 @@ demo: data
 	$(BIN)/gluon-notes run softmax --out runs/softmax
 
 test: data peer
-	$(BIN)/python -m pytest -q
+	GLUON_NOTES_REQUIRE=$(REQUIRE) $(BIN)/python -m pytest -q
+	$(BIN)/ruff check .
+
+lint: install
+	$(BIN)/ruff check .
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not realdata"
@@ -51,7 +59,7 @@ bench: data peer
 	$(BIN)/gluon-notes bench --out runs/bench
 
 bench-pipeline: data
-	$(BIN)/python -m gluon_notes.bench_pipeline
+	$(BIN)/python -m gluon_notes.bench.pipeline
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

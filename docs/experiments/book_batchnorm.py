@@ -5,7 +5,7 @@ the 0.85 test accuracy that ``gluon-notes run batchnorm`` is held to. It trains 
 book's listing: ``nn.Sequential`` LeNet with ``nn.BatchNorm`` before each sigmoid, Xavier init,
 SGD lr 1.0, batch 256, 5 epochs, ``d2lzh.load_data_fashion_mnist`` and ``d2lzh.train_ch5``, on
 the files gluon_notes has verified (MXNet's SHA-1 check of its mirror is skipped, as in
-``gluon_notes.bench_pipeline``).
+``gluon_notes.bench.pipeline``).
 
 Run: ``GLUON_NOTES_PERF=1 python docs/experiments/book_batchnorm.py --seeds 0,1,2,3``
 (prints each seed's per-epoch test accuracy, then the mean of the last epoch's).
@@ -21,7 +21,7 @@ from mxnet import gluon, init
 from mxnet.gluon import nn
 
 import gluon_notes  # noqa: F401  (the CPU profile, before MXNet starts its engine)
-from gluon_notes.bench_pipeline import _trust_verified_files
+from gluon_notes.bench.pipeline import _trust_verified_files
 from gluon_notes.data import find_fashion_mnist, load_fashion_mnist
 
 
