@@ -9,7 +9,9 @@ MXNET  ?= mxnet==1.9.1
 # torch==2.13.0 is the CPU build on this project's machines; elsewhere PyPI serves a large CUDA one.
 PEER   ?= torch==2.13.0
 # What `make test` promises its tests: their tests fail (never skip) when a promised peer is missing.
-REQUIRE ?= $(if $(PEER),torch$(comma))data
+# BROWSER= leaves Chromium (the report's browser test) out, as PEER= leaves PyTorch out.
+BROWSER ?= chromium
+REQUIRE ?= $(if $(PEER),torch$(comma))data$(if $(BROWSER),$(comma)chromium)
 comma := ,
 BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip --disable-pip-version-check
@@ -17,7 +19,7 @@ STAMP   = $(VENV)/.installed
 DEB_DATA = /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install peer data demo test test-fast lint bench bench-pipeline clean
+.PHONY: install peer data browser demo test test-fast lint bench bench-pipeline clean
 .DEFAULT_GOAL := demo
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
@@ -45,7 +47,14 @@ data: install
 demo: data
 	$(BIN)/gluon-notes run softmax --out runs/softmax
 
-test: data peer
+# Debian's chromium renders the report's HTML page headless in the tests.
+browser:
+	@if [ -n "$(BROWSER)" ] && ! command -v $(BROWSER) >/dev/null; then \
+	  ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(BROWSER) >/dev/null ) \
+	  || echo "note: could not install $(BROWSER) with apt-get; the report's browser test will fail"; \
+	fi
+
+test: data peer browser
 	GLUON_NOTES_REQUIRE=$(REQUIRE) $(BIN)/python -m pytest -q
 	$(BIN)/ruff check .
 

@@ -2,9 +2,9 @@
 
 Optional peers
 --------------
-* ``torch`` (the bench's and the PyTorch-course tests' reference) and ``data`` (the real
-  Fashion-MNIST files) are optional for a user, but ``make test`` promises both by setting
-  ``GLUON_NOTES_REQUIRE=torch,data``.
+* ``torch`` (the bench's and the PyTorch-course tests' reference), ``data`` (the real
+  Fashion-MNIST files) and ``chromium`` (the report's browser test) are optional for a user, but
+  ``make test`` promises them by setting ``GLUON_NOTES_REQUIRE=torch,data,chromium``.
 * A test that needs a peer says so with ``@pytest.mark.needs("data")`` / ``needs("torch")``, or
   calls ``require("torch")`` to get the module. When the peer is missing it FAILS if the peer was
   promised, and skips with a reason only when it was not (the user opted out).
@@ -14,6 +14,7 @@ Optional peers
 import importlib
 import os
 import random
+import shutil
 
 import numpy as np
 import mxnet as mx
@@ -23,13 +24,13 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 #: peers the environment promises (``make test`` sets ``GLUON_NOTES_REQUIRE=torch,data``)
 PROMISED = {p.strip() for p in os.environ.get("GLUON_NOTES_REQUIRE", "").split(",") if p.strip()}
-PEERS = ("torch", "data")
+PEERS = ("torch", "data", "chromium")
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "needs(peer): the test needs an optional peer "
-                                       "(torch, data); it fails when GLUON_NOTES_REQUIRE promises "
-                                       "the peer and it is missing, and skips otherwise")
+    config.addinivalue_line("markers", "needs(peer): the test needs an optional peer (torch, "
+                                       "data, chromium); it fails when GLUON_NOTES_REQUIRE "
+                                       "promises the peer and it is missing, and skips otherwise")
     unknown = PROMISED - set(PEERS)
     if unknown:
         raise pytest.UsageError("GLUON_NOTES_REQUIRE names unknown peers %s; use %s."
@@ -61,6 +62,8 @@ def _missing(peer):
         except DataError as err:
             return "Fashion-MNIST was not found (%s)" % err
         return None
+    if peer == "chromium":
+        return None if shutil.which("chromium") else "Debian's chromium is not installed"
     raise ValueError("unknown peer %r; use one of %s" % (peer, PEERS))
 
 
