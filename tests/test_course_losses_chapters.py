@@ -4,6 +4,8 @@ import math
 
 import pytest
 
+from conftest import require
+
 from gluon_notes import cli
 from gluon_notes.chapters import list_chapters, summary
 
@@ -73,7 +75,7 @@ def test_losses_chapter_tiny(tmp_path, capsys):
 
 
 def test_losses_worked_example_matches_pytorch():
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     assert torch is not None
     from gluon_notes.chapters.losses import worked_example
     for name, ours, theirs in worked_example():

@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 import pytest
+
+from conftest import require
 from mxnet import nd
 
 from gluon_notes import info
@@ -45,7 +47,7 @@ def test_ndarray_and_list_inputs_give_the_numpy_result():
 
 
 def test_matches_pytorch():
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     P, Q = random_probs(3, 5), random_probs(3, 5)
     tp, tq = torch.tensor(P), torch.tensor(Q)
     cat = torch.distributions.Categorical

@@ -4,6 +4,8 @@ import itertools
 import numpy as np
 import mxnet as mx
 import pytest
+
+from conftest import require
 from mxnet import autograd, nd
 
 from gluon_notes.errors import GluonNotesError
@@ -111,7 +113,7 @@ def head_for(reduction, shape):
 
 
 def check_torch(fn, X, head, value, grad):
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     t = torch.tensor(X, requires_grad=True)
     out = fn(torch, t)
     out.backward(torch.tensor(head, dtype=out.dtype) if out.dim() else None)

@@ -2,6 +2,8 @@
 import mxnet as mx
 import numpy as np
 import pytest
+
+from conftest import require
 from mxnet import autograd, nd
 from mxnet.gluon import nn
 
@@ -95,7 +97,7 @@ def _initial_weight(X):
 
 
 def test_cosine_dense_matches_torch_and_is_hybrid_and_deferred():
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     X = nd.random.normal(shape=(5, 7))
     y, g = assert_hybrid_parity(lambda: CosineDense(4), X)
     assert np.abs(y).max() <= 1 + 1e-6
