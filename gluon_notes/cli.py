@@ -18,6 +18,8 @@ gluon-notes bench [options]       hybridized vs imperative speed"""
 
 def _list(argv):
     from .chapters import list_chapters, summary
+    if argv:
+        raise GluonNotesError("gluon-notes list takes no arguments, got %s." % " ".join(argv))
     for cid in list_chapters():
         print("%-22s %s" % (cid, summary(cid)))
     return 0

@@ -20,6 +20,8 @@ def test_list_shows_chapters(capsys):
     (["run", "linreg", "--lr", "-1"], "must be > 0"),
     (["run", "linreg", "--ctx", "tpu"], "--ctx"),
     (["run", "linreg", "--bogus"], "unrecognized arguments"),
+    (["list", "extra"], "list takes no arguments"),
+    (["bench", "--nope"], "unrecognized arguments: --nope"),
 ])
 def test_errors_exit_2_with_one_line(argv, match, capsys):
     assert main(argv) == 2
