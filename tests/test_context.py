@@ -36,3 +36,11 @@ def test_as_ctx_list():
     assert as_ctx_list("cpu:0,1") == [mx.cpu(0), mx.cpu(1)]
     with pytest.raises(GluonNotesError):
         as_ctx_list([])
+
+
+def test_devices_is_only_an_alias_of_context():
+    """The context checks live in gluon_notes.context; gluon_notes.devices re-exports them."""
+    from gluon_notes import context, devices
+    for name in ("ContextError", "ContextChecked", "check_same_context", "checked_forward"):
+        assert getattr(devices, name) is getattr(context, name)
+    assert issubclass(context.ContextError, GluonNotesError)
