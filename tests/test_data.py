@@ -138,3 +138,11 @@ def test_copied_real_files_verify(tmp_path):
         shutil.copy(src / name, tmp_path / name)
     X, y = load_fashion_mnist("test", root=tmp_path)
     assert X.shape == (10000, 1, 28, 28)
+
+
+def test_load_data_checks_the_ten_classes(monkeypatch):
+    from gluon_notes.data import loader
+    X, y = nd.zeros((6, 1, 28, 28)), nd.array([0, 1, 2, 10, 4, 5])
+    monkeypatch.setattr(fm, "load_fashion_mnist", lambda split, root=None: (X, y))
+    with pytest.raises(DataError, match="label 10 at sample 3 but the network has 10 outputs"):
+        loader.load_data_fashion_mnist(2)

@@ -4,7 +4,7 @@ import mxnet as mx
 import pytest
 from mxnet import autograd, gluon, nd
 
-from gluon_notes.errors import GluonNotesError
+from gluon_notes.errors import GluonNotesError, InputShapeError
 from gluon_notes.models import _MODELS, get_model, list_models
 from gluon_notes.models.cnn import get_lenet, get_vgg
 from gluon_notes.models.resnet import get_resnet
@@ -121,3 +121,24 @@ def test_unknown_model_lists_the_valid_names():
 def test_builders_reject_unknown_settings(build, match):
     with pytest.raises(GluonNotesError, match=match):
         build()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_a_flat_input_is_one_sentence_naming_the_model(name):
+    net = get_model(name)
+    net.initialize()
+    side = MODELS[name][0][-1]
+    with pytest.raises(InputShapeError, match=r"^%s takes inputs of shape \(N, 1, \d+, \d+\) but "
+                                              r"got \(2, %d\)" % (name, side * side)):
+        net(nd.zeros((2, side * side)))
+
+
+@pytest.mark.parametrize("name", ["mlp", "softmax_regression", "mlp_scratch", "softmax_scratch",
+                                  "mlp_dropout_scratch"])
+def test_chapter3_models_name_the_features_of_their_first_input(name):
+    net = get_model(name)
+    net.initialize()
+    assert net(nd.ones((2, 1, 6, 6))).shape == (2, 10)  # any size until the first call
+    with pytest.raises(InputShapeError, match=r"^%s takes inputs of shape \(N, 1, 6, 6\) but got "
+                                              r"\(2, 20\)" % name):
+        net(nd.ones((2, 20)))

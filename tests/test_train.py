@@ -69,7 +69,8 @@ def test_nan_loss_stops_with_epoch_and_batch():
     X, y = toy_classification()
     X[40:41] = np.inf  # the third batch of 16 holds a bad sample (ArrayLoader would refuse it)
     batches = [(X[i:i + 16], y[i:i + 16]) for i in range(0, 96, 16)]
-    with pytest.raises(NonFiniteLossError, match=r"epoch 1, batch 3 of 6"):
+    with pytest.raises(NonFiniteLossError, match=r"epoch 1, batch 3 of 6; make sure the data "
+                                                 r"holds no NaN/inf .* then lower the learning"):
         fit(nn.Dense(3), batches, num_epochs=2, lr=0.1, verbose=False)
 
 
