@@ -5,6 +5,8 @@ against its Gluon built-in.
 """
 from mxnet import autograd, nd
 
+from .errors import GluonNotesError
+
 
 def squared_loss(y_hat, y):
     """``(y_hat - y)^2 / 2`` per example (book section 3.2.5); matches ``gluon.loss.L2Loss``."""
@@ -34,7 +36,8 @@ def relu(X, F=nd):
 def dropout(X, drop_prob):
     """Inverted dropout written out (book section 3.13.2): zero each unit with probability
     ``drop_prob`` in training and scale the rest by ``1 / (1 - drop_prob)``; identity otherwise."""
-    assert 0 <= drop_prob <= 1, "drop_prob must be in [0, 1]"
+    if not 0 <= drop_prob <= 1:
+        raise GluonNotesError("drop_prob must be in [0, 1], got %r." % (drop_prob,))
     if not autograd.is_training() or drop_prob == 0:
         return X
     if drop_prob == 1:

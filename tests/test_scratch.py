@@ -1,4 +1,4 @@
-"""From-scratch pieces against Gluon built-ins and numpy formulas; scratch and Gluon models agree."""
+"""From-scratch pieces against Gluon built-ins and numpy formulas; scratch and Gluon agree."""
 import numpy as np
 import mxnet as mx
 import pytest
@@ -49,6 +49,12 @@ def test_dropout_keeps_expectation_and_is_identity_in_predict_mode():
     np.testing.assert_array_equal(scratch.dropout(X, 0.5).asnumpy(), X.asnumpy())
     with autograd.train_mode():
         assert scratch.dropout(X, 1.0).sum().asscalar() == 0
+
+
+def test_dropout_probability_outside_0_1_is_one_sentence():
+    from gluon_notes.errors import GluonNotesError
+    with pytest.raises(GluonNotesError, match=r"drop_prob must be in \[0, 1\], got 1.5"):
+        scratch.dropout(nd.ones((2, 2)), 1.5)
 
 
 def test_scratch_sgd_matches_gluon_trainer():
