@@ -196,3 +196,13 @@ def test_bias_defaults_and_pytorch_style_bias():
     assert np.abs(b).max() <= bound and b.std() == pytest.approx(2 * bound / math.sqrt(12), rel=0.1)
     with pytest.raises(GluonNotesError, match="not biases"):
         nn.Dense(4, in_units=3, bias_initializer=ginit.XavierUniform()).initialize()
+
+
+def test_repeatable_with_mxnet_seed():
+    def draw(seed, init):
+        mx.random.seed(seed)
+        return initialized(nn.Dense(64, in_units=32), init, (1, 32))[0]
+    for init in (ginit.KaimingNormal(), ginit.KaimingUniform(), ginit.TorchOrthogonal(),
+                 ginit.Sparse(0.5)):
+        np.testing.assert_array_equal(draw(3, init), draw(3, init))
+        assert not np.array_equal(draw(3, init), draw(4, init))
