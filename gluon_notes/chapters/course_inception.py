@@ -32,10 +32,10 @@ def parameter_table(make_net, side=28):
 
 
 def print_parameter_table(label, table):
-    print("%s: %-26s %-14s %-16s %10s %10s" % (label, "layer", "type", "output", "rule",
+    print("%s: %-30s %-14s %-16s %10s %10s" % (label, "layer", "type", "output", "rule",
                                                "allocated"))
     for name, kind, shape, rule, allocated in table:
-        print("%s  %-26s %-14s %-16s %10s %10s" % (" " * len(label), name, kind, shape,
+        print("%s  %-30s %-14s %-16s %10s %10s" % (" " * len(label), name, kind, str(shape),
                                                    "{:,}".format(rule), "{:,}".format(allocated)))
     print("%s  total %s by the rule, %s allocated" % (
         " " * len(label), "{:,}".format(sum(t[3] for t in table)),
