@@ -235,7 +235,9 @@ def make_trainer(net, optimizer="sgd", lr=None, wd=None, lr_scheduler=None, clip
             raise GluonNotesError("the optimizer %r cannot be built with %s (%s); check its "
                                   "name and optimizer_params."
                                   % (optimizer, sorted(params), err)) from None
-        if hasattr(opt, "aggregate_num") and AGGREGATION_ENV not in os.environ:
-            opt.aggregate_num = AGGREGATION_SIZE  # one multi-tensor update call, not n/4
+        # one multi-tensor update call, not n/4; only SGD's update takes lists of tensors
+        # (Adam, RMSProp, ... have aggregate_num 0 and update one tensor at a time)
+        if isinstance(opt, mx.optimizer.SGD) and AGGREGATION_ENV not in os.environ:
+            opt.aggregate_num = AGGREGATION_SIZE
     return gluon.Trainer(net.collect_params(), opt, kvstore=kvstore,
                          update_on_kvstore=False if clip_norm else None)

@@ -89,3 +89,16 @@ def test_update_benchmark_times_every_variant():
     assert results["mlp"]["tensors"] == 4 and results["mlp"]["elements"] == 784 * 256 + 256 + 2570
     for r in results.values():
         assert set(r["ms"]) == set(VARIANTS) and all(v > 0 for v in r["ms"].values())
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "nag", "adagrad", "adadelta", "sgd"])
+def test_fit_trains_with_every_named_optimizer(name):
+    # Adam & co. update one tensor at a time: the multi-tensor aggregation is for SGD only
+    from gluon_notes.data import ArrayLoader
+    from gluon_notes.models import get_model
+    from gluon_notes.train import fit
+    X = mx.nd.random.uniform(shape=(64, 1, 28, 28))
+    y = mx.nd.array([i % 10 for i in range(64)])
+    h = fit(get_model("mlp"), ArrayLoader(X, y, 16, classes=10), None, num_epochs=3,
+            optimizer=name, lr=0.01, seed=0, verbose=False)
+    assert h["loss"][-1] < h["loss"][0]
