@@ -10,6 +10,7 @@ from gluon_notes import cli
 from gluon_notes.chapters import list_chapters, summary
 from gluon_notes.chapters import init_variance as iv
 from gluon_notes.init import TorchNormal
+from conftest import fashion_mnist_available
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -20,7 +21,7 @@ def run(chapter, out, *argv):
 
 
 def test_listed_with_summaries():
-    for chapter in ("init-variance",):
+    for chapter in ("init-variance", "optimizers"):
         assert chapter in list_chapters() and "(course)" in summary(chapter)
 
 
@@ -82,3 +83,39 @@ def test_mlp_reads_dense_outputs_before_activation():
     moments = iv._layer_moments(net, nd.random.normal(shape=(64, 5)))
     assert moments.shape == (3, 3) and (moments[:, 2] == 1).all()
     assert (moments[:, 0] < 0).any()                 # H before ReLU can have a negative mean
+
+
+# --------------------------------------------------------------------- optimizers
+def test_optimizers_toy_schedules_and_semantics(tmp_path):
+    m = run("optimizers", tmp_path, "--no-mlp", "--toy-steps", "30")
+    toy = m["toy"]
+    assert set(toy) == {"SGD", "momentum", "Nesterov", "Adagrad", "RMSProp", "AdaDelta", "Adam"}
+    start = 0.1 * 25 + 2 * 4
+    for label, r in toy.items():
+        assert len(r["f"]) == 31 and r["f"][0] == pytest.approx(start)
+        assert r["final_f"] < start, label
+    assert toy["momentum"]["final_f"] < toy["SGD"]["final_f"]   # momentum damps x2's zigzag
+    assert toy["AdaDelta"]["final_f"] > 1                        # no lr: tiny first steps
+    s = m["schedules"]
+    assert s["StepLR(step_size=3, 0.3)"]["every_50"] == pytest.approx(
+        [0.1] * 3 + [0.03] * 3 + [0.009] * 3 + [0.0027])
+    cosine = s["Cosine, 50 warm-up"]
+    assert cosine["first"] < 0.01 and cosine["every_50"][1] == pytest.approx(0.1, rel=1e-3)
+    assert cosine["last"] == pytest.approx(0.001, rel=1e-3)
+    sem = m["semantics"]
+    assert sem["group_change_ratio"] == pytest.approx([0, 0, 2, 2], abs=1e-5)
+    assert sem["accumulate_vs_big_batch_max_diff"] < 1e-6 and sem["stale_param_unchanged"]
+    assert m["mlp"] == {}
+    for name in m["figures"]:
+        assert (tmp_path / name).read_bytes().startswith(PNG)
+
+
+@pytest.mark.realdata
+def test_optimizers_mlp_on_fashion_mnist(tmp_path):
+    if not fashion_mnist_available():
+        pytest.skip("Fashion-MNIST not found")
+    m = run("optimizers", tmp_path, "--limit", "1024", "--epochs", "2", "--toy-steps", "2")
+    assert len(m["mlp"]) == 7
+    for label, r in m["mlp"].items():
+        assert len(r["loss"]) == 2 and r["loss"][1] < r["loss"][0], label
+        assert r["test_acc"][-1] > 0.3, label
