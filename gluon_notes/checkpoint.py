@@ -27,7 +27,7 @@ import mxnet as mx
 
 from .atomic import atomic_write, fsync, remove_stale, sha256, write_folder
 from .callbacks import Callback
-from .compat import params_with_prefix
+from .compat import params_with_prefix, trainer_kvstore
 from .errors import GluonNotesError
 from .io import load_parameters
 
@@ -127,7 +127,7 @@ class Checkpoint(Callback):
         if os.path.lexists(target):  # left by a run killed before it moved the pointer
             shutil.rmtree(target)
         files = {PARAMS: _paused(s.net.save_parameters)}
-        if hasattr(s.trainer, "save_states"):
+        if _has_states(s.trainer):
             files[STATES] = _paused(s.trainer.save_states)
         files[MANIFEST] = {"format": FORMAT, "epochs_done": done, "history": s.history.epochs,
                            "signature": signature(s.net, s.trainer)}
@@ -162,7 +162,7 @@ class Checkpoint(Callback):
                 "least %d (or use another folder)." % (directory, done, num_epochs, done))
         load_parameters(net, os.path.join(folder, PARAMS), ctx=ctx)
         states = os.path.join(folder, STATES)
-        if hasattr(trainer, "load_states") and os.path.exists(states):
+        if _has_states(trainer) and os.path.exists(states):
             try:
                 trainer.load_states(states)
             except Exception as err:  # noqa: BLE001 - pickle, MXNet and key errors alike
@@ -262,3 +262,13 @@ def check_signature(manifest, folder, net, trainer):
 
 
 __all__ = ["Checkpoint", "CheckpointError", "check_signature", "read_manifest", "signature"]
+
+
+def _has_states(trainer):
+    """Whether the trainer's optimizer state can be saved: a ``gluon.Trainer`` on a distributed
+    KVStore keeps it on the servers (MXNet refuses ``save_states`` there), so only the weights
+    are checkpointed."""
+    if not hasattr(trainer, "save_states"):
+        return False
+    kv = trainer_kvstore(trainer)
+    return not getattr(kv, "type", "").startswith("dist")

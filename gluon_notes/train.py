@@ -159,7 +159,12 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=None, ct
         net.hybridize(**hybridize_flags(hybridize))
     supervised = step is None
     if trainer is None and step is None:
+        if isinstance(kvstore, str) and kvstore.startswith("dist"):
+            kvstore = mx.kv.create(kvstore)  # the rank is known before the first step
         trainer = settings.make_trainer(net, lr, kvstore)
+        if not isinstance(kvstore, str) and "sync" in getattr(kvstore, "type", ""):
+            from .dist import SyncTrainer  # the servers sum the workers' gradients
+            trainer = SyncTrainer(trainer, kvstore)
     step = step or SupervisedStep(net, loss, trainer, ctx, accuracy, settings.clip_norm,
                                   graph=fuse_step(net, loss, accuracy, hybridize))
 

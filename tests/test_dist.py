@@ -102,7 +102,7 @@ def train(kv, out, index, kvstore_arg=None, epochs=EPOCHS, delay=0.0):
                                    kv)
         kw = dict(trainer=trainer, kvstore=kv if kv is not None else "device")
     else:
-        kw = dict(kvstore=kvstore_arg, lr=LR)
+        kw = dict(kvstore=kvstore_arg, lr=LR, checkpoint=os.path.join(out, "ckpt-%s" % index))
     hist = fit(net, loader, None, gluon.loss.L2Loss(), epochs, accuracy=False, seed=SEED,
                progress=False, callbacks=[MainOutput(os.path.join(out, "main-%s.json" % index))],
                **kw)
@@ -358,13 +358,14 @@ def test_dist_sync_on_loopback_equals_one_process_and_only_rank0_writes(tmp_path
     assert not descendants_alive(os.getpid())
 
 
-@pytest.mark.xfail(strict=True, reason="fit reads the rank before the KVStore exists; fix "
-                                       "pending in train.py")
 def test_fit_with_kvstore_dist_sync_string_writes_on_rank0_only(tmp_path):
     status, out, lines, log, _ = run_workers(tmp_path, "string")
     assert status == 0, lines.text() + log.text()
     assert len(list(out.glob("result-*.npz"))) == 2
-    assert len(list(out.glob("main-*.json"))) == 1  # today both workers believe they are rank 0
+    assert len(list(out.glob("main-*.json"))) == 1  # fit knows the rank before the first step
+    ckpts = list(out.glob("ckpt-*"))  # rank 0 checkpoints the weights (the states live on the
+    assert len(ckpts) == 1            # servers, which refuse save_states)
+    assert (ckpts[0] / "latest").exists()
 
 
 def test_a_killed_worker_ends_the_run_within_60s_naming_it(tmp_path):
