@@ -38,9 +38,12 @@ def test_as_ctx_list():
         as_ctx_list([])
 
 
-def test_devices_is_only_an_alias_of_context():
-    """The context checks live in gluon_notes.context; gluon_notes.devices re-exports them."""
-    from gluon_notes import context, devices
-    for name in ("ContextError", "ContextChecked", "check_same_context", "checked_forward"):
-        assert getattr(devices, name) is getattr(context, name)
+def test_context_holds_the_device_lists_and_the_checks():
+    """One concept, one module: gluon_notes.devices is gone."""
+    import importlib.util
+    from gluon_notes import context
+    assert importlib.util.find_spec("gluon_notes.devices") is None
+    for name in ("ContextError", "ContextChecked", "check_same_context", "checked_forward",
+                 "try_gpu", "try_all_gpus", "parse_ctx", "as_ctx_list"):
+        assert callable(getattr(context, name))
     assert issubclass(context.ContextError, GluonNotesError)

@@ -8,7 +8,7 @@ double loop over output elements, kept as the reference the tests compare agains
 from mxnet import init, nd, sym
 from mxnet.gluon import nn
 
-from ..devices import ContextChecked, check_same_context
+from ..context import ContextChecked, check_same_context
 from ..errors import GluonNotesError
 
 

@@ -8,7 +8,7 @@ import mxnet as mx
 from mxnet import init, nd
 from mxnet.gluon import nn
 
-from ..devices import ContextChecked, check_same_context
+from ..context import ContextChecked, check_same_context
 from ..errors import GluonNotesError
 
 
