@@ -154,6 +154,9 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=None, ct
     if seed is not None:
         seed_everything(seed)
     prepare_net(net, ctx, init)
+    for block in (loss, eval_loss):  # a loss with parameters (class weights) lives on ctx too
+        if isinstance(block, gluon.Block):
+            prepare_net(block, ctx)
     pbn = PreciseBN(net, train_iter, precise_bn, ctx[0]) if precise_bn else None
     if hybridize:
         net.hybridize(**hybridize_flags(hybridize))

@@ -121,13 +121,11 @@ def test_cosine_dense_matches_torch_and_is_hybrid_and_deferred():
 
 @pytest.mark.parametrize("hybridize", [False, True], ids=["imp", "hyb"])
 def test_class_weights_on_other_and_several_devices(hybridize):
-    """The weights follow imperative inputs; the fused graph needs them placed (reset_ctx)."""
+    """fit places the loss's class weights on ctx, as it places the net's parameters."""
     X, y = blobs(n=64)
     weights = []
     for ctx in ([mx.cpu(0)], [mx.cpu(1)], [mx.cpu(0), mx.cpu(1)]):
         loss = CrossEntropyLoss([1.0, 2.0, 0.5], reduction="none")
-        if hybridize:
-            loss.collect_params().reset_ctx(ctx)
         net = nn.Dense(3)
         fit(net, ArrayLoader(X, y, 32), None, loss, 1, ctx=ctx, hybridize=hybridize, seed=0,
             verbose=False)
