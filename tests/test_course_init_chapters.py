@@ -21,7 +21,7 @@ def run(chapter, out, *argv):
 
 
 def test_listed_with_summaries():
-    for chapter in ("init-variance", "optimizers"):
+    for chapter in ("init-variance", "optimizers", "train-eval"):
         assert chapter in list_chapters() and "(course)" in summary(chapter)
 
 
@@ -119,3 +119,19 @@ def test_optimizers_mlp_on_fashion_mnist(tmp_path):
     for label, r in m["mlp"].items():
         assert len(r["loss"]) == 2 and r["loss"][1] < r["loss"][0], label
         assert r["test_acc"][-1] > 0.3, label
+
+
+# --------------------------------------------------------------------- train-eval
+def test_train_eval_table_and_pitfall(tmp_path, capsys):
+    m = run("train-eval", tmp_path, "--synthetic", "--limit", "1024", "--score-limit", "256",
+            "--epochs", "2")
+    assert m["modes"]["record()"]["moving_mean_updated_by_backward"]
+    assert m["modes"]["train_mode()"]["dropout_active"]
+    acc, sizes = m["accuracy"], m["batch_sizes"]
+    assert sizes[0] == 1 and len(set(acc["eval"])) == 1   # predict mode: batch-size independent
+    assert acc["eval"][0] > 0.6                            # it learned the blobs
+    assert acc["train"][0] < 0.25                          # batch of 1: one class for all
+    assert acc["train"][1] < acc["eval"][0] - 0.1          # batch of 2: still far off
+    assert m["moving_averages_unchanged_by_train_mode_scoring"]
+    assert (tmp_path / m["figure"]).read_bytes().startswith(PNG)
+    assert "record(train_mode=False)" in capsys.readouterr().out
