@@ -228,7 +228,10 @@ def make_trainer(net, optimizer="sgd", lr=None, wd=None, lr_scheduler=None, clip
         if clip_gradient is not None:
             params["clip_gradient"] = clip_gradient
         params.update(optimizer_params or {})
-        name = "bucketedsgd" if optimizer.lower() == "sgd" else optimizer
+        # a distributed KVStore pickles the optimizer to its servers, which import only mxnet:
+        # they get MXNet's own SGD there
+        dist = getattr(kvstore, "type", str(kvstore)).startswith("dist")
+        name = "bucketedsgd" if optimizer.lower() == "sgd" and not dist else optimizer
         try:
             opt = mx.optimizer.create(name, **params)
         except (ValueError, TypeError) as err:

@@ -362,6 +362,10 @@ def test_fit_with_kvstore_dist_sync_string_writes_on_rank0_only(tmp_path):
     status, out, lines, log, _ = run_workers(tmp_path, "string")
     assert status == 0, lines.text() + log.text()
     assert len(list(out.glob("result-*.npz"))) == 2
+    assert "Traceback" not in lines.text() + log.text()  # e.g. a server that cannot unpickle
+    results = [np.load(f) for f in sorted(out.glob("result-*.npz"))]  # the optimizer
+    np.testing.assert_array_equal(results[0]["weight"], results[1]["weight"])
+    assert all(r["losses"][-1] < r["losses"][0] for r in results)
     assert len(list(out.glob("main-*.json"))) == 1  # fit knows the rank before the first step
     ckpts = list(out.glob("ckpt-*"))  # rank 0 checkpoints the weights (the states live on the
     assert len(ckpts) == 1            # servers, which refuse save_states)
