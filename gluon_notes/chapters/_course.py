@@ -22,4 +22,5 @@ def save_figure(fig, args, name):
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)
+    print("wrote %s" % path)
     return path
