@@ -7,7 +7,7 @@ import pytest
 from gluon_notes.chapters import list_chapters, summary
 from gluon_notes.cli import main as cli
 
-CHAPTERS = ("saddle", "rnn-hello", "estimation")
+CHAPTERS = ("saddle", "rnn-hello", "gan", "estimation")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -71,3 +71,12 @@ def test_estimation(tmp_path, capsys):
 def test_estimation_refuses_max_n_1(tmp_path, capsys):
     assert cli(["run", "estimation", "--max-n", "1", "--out", str(tmp_path / "e")]) == 2
     assert "--max-n must be at least 2" in capsys.readouterr().err
+
+
+def test_gan_default_training_matches_the_target(tmp_path, capsys):
+    m = _run(tmp_path, "gan")                        # the defaults, seeded (seed 0)
+    assert abs(m["generated_mean"] - 4.0) < 0.25
+    assert abs(m["generated_std"] - 1.25) < 0.25
+    assert m["steps"] == len(m["d_loss_per_step"]) == 20 * 5000 // 250
+    assert [e["epoch"] for e in m["history"]] == list(range(1, 21))
+    assert "generated: mean" in capsys.readouterr().out

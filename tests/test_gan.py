@@ -74,3 +74,18 @@ def test_train_gan_runs_through_fit_with_both_losses():
 def test_bad_learning_rate_is_one_sentence():
     with pytest.raises(GluonNotesError, match="learning rates must be > 0"):
         gan.train_gan(num_epochs=1, d_lr=0.0)
+
+
+def test_the_averaged_generator_is_put_in_place():
+    net, _ = _setup()
+    d_tr = gluon.Trainer(net.discriminator.collect_params(), "adam", {"learning_rate": 1e-2})
+    g_tr = gluon.Trainer(net.generator.collect_params(), "adam", {"learning_rate": 1e-2})
+    step = gan.GANStep(net, d_tr, g_tr, mx.cpu(), average=0.5)
+    history = []
+    for _ in range(3):
+        step(gan.real_data(16), nd.zeros(16))
+        history.append(_values(net.generator))
+    step.use_average()
+    for k, v in _values(net.generator).items():      # 0.5-average of the three iterates
+        expected = 0.25 * history[0][k] + 0.25 * history[1][k] + 0.5 * history[2][k]
+        np.testing.assert_allclose(v, expected, rtol=1e-5, atol=1e-6)

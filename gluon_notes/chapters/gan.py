@@ -5,16 +5,17 @@ per sample, from the sample and its squared distance to the batch mean), each wi
 ``gluon.Trainer`` (Adam, beta1 0.5, its own learning rate, cosine-decayed over the run). One
 call of the loop's ``fit`` trains both: its custom step updates the discriminator on a real
 batch and a DETACHED generated batch, then the generator through the frozen discriminator
-(``gluon_notes.gan``). The figure: histograms of real and generated samples, and both losses
-per step (2 ln 2 and ln 2, the dotted lines, are the discriminator's and the generator's loss
-when the discriminator cannot tell the two apart).
+(``gluon_notes.gan``). The generated samples come from the generator's weights averaged over
+the run (an exponential moving average). The figure: histograms of real and generated
+samples, and both losses per step (2 ln 2 and ln 2, the dotted lines, are the
+discriminator's and the generator's loss when the discriminator cannot tell the two apart).
 """
 import numpy as np
 
 from .. import gan
 from ._common import parse_args, positive_float, positive_int, save_results
 
-DEFAULTS = dict(num_epochs=20, batch_size=250, num_samples=5000, d_lr=2e-3, g_lr=2e-3,
+DEFAULTS = dict(num_epochs=20, batch_size=250, num_samples=5000, d_lr=3e-3, g_lr=3e-3,
                 hybridize=True)
 
 
