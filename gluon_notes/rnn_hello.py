@@ -101,6 +101,7 @@ class CellNet(gluon.Block):
 
     def __init__(self, hidden_size=4, input_size=4, **kwargs):
         super().__init__(**kwargs)
+        self.hidden_size = hidden_size
         with self.name_scope():
             self.cell = rnn.RNNCell(hidden_size, activation="tanh", input_size=input_size)
 
@@ -110,7 +111,7 @@ class CellNet(gluon.Block):
         for t in range(X.shape[0]):
             out, h = self.cell(X[t], h)                    # out (N, H), h [(N, H)]
             outputs.append(out)
-        return nd.stack(*outputs).reshape((-1, self.cell._hidden_size))  # noqa: SLF001
+        return nd.stack(*outputs).reshape((-1, self.hidden_size))   # (T * N, H)
 
 
 class SeqNet(gluon.HybridBlock):
