@@ -13,7 +13,9 @@ from .errors import GluonNotesError
 USAGE = """gluon-notes list                  chapters and what each shows
 gluon-notes run CHAPTER [options] run one (see `gluon-notes run CHAPTER --help`)
 gluon-notes data [--root DIR]     find and verify Fashion-MNIST
-gluon-notes bench [options]       hybridized vs imperative speed"""
+gluon-notes bench [options]       hybridized vs imperative speed
+gluon-notes launch -n N -s S -- run CHAPTER --kvstore dist_sync [options]
+                                  the same chapter on N workers and S servers (MXNet's KVStore)"""
 
 
 def _list(argv):
@@ -62,7 +64,19 @@ def _bench(argv):
     return bench.main(argv) or 0
 
 
-COMMANDS = {"list": _list, "run": _run, "data": _data, "bench": _bench}
+def _launch(argv):
+    """``gluon-notes launch ... -- COMMAND``: a command after ``--`` that is one of ours
+    (``run CHAPTER ...``) runs as ``python -m gluon_notes.cli`` in every worker."""
+    from .dist import main as launch_main
+    argv = list(argv)
+    if "--" in argv:
+        cut = argv.index("--") + 1
+        if cut < len(argv) and argv[cut] in COMMANDS:
+            argv[cut:cut] = [sys.executable, "-m", "gluon_notes.cli"]
+    return launch_main(argv, prog="gluon-notes launch")
+
+
+COMMANDS = {"list": _list, "run": _run, "data": _data, "bench": _bench, "launch": _launch}
 
 
 def run_main(fn, argv=None):

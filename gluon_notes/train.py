@@ -198,6 +198,8 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=None, ct
             state.epoch = epoch
             if seed is not None:
                 seed_everything(epoch_seed(seed, epoch))
+            if hasattr(train_iter, "set_epoch"):  # a sharded loader deals this epoch's part
+                train_iter.set_epoch(epoch)
             hook("on_epoch_begin", epoch, {})
             logs = _train_epoch(step, train_iter, epoch, hook, first, reader, _lr(trainer))
             first = None

@@ -115,3 +115,32 @@ def test_ctrl_c_during_training_saves_the_finished_epochs_and_exits_130(tmp_path
     assert "finished epoch(s) are saved in %s" % tmp_path in err
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert m["interrupted"] is True and len(m["runs"][0]["history"]) >= 2
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["run", "linreg", "--kvstore", "dist_sync"], "linreg does not train on several workers"),
+    (["run", "softmax-scratch", "--kvstore", "dist_sync"], "from-scratch SGD, which knows no "
+                                                           "KVStore"),
+    (["run", "mlp", "--kvstore", "nccl"], "invalid choice: 'nccl'"),
+    (["launch", "-n", "0", "--", "run", "mlp"], "gluon-notes launch"),
+])
+def test_kvstore_and_launch_refuse_bad_input_in_one_line(argv, match, capsys, tmp_path):
+    assert main(argv + (["--out", str(tmp_path)] if argv[0] == "run" else [])) == 2
+    err = capsys.readouterr().err
+    assert match in err and len(err.strip().splitlines()) == 1
+
+
+def test_launch_runs_our_commands_through_python_in_every_worker(monkeypatch):
+    import gluon_notes.dist
+    seen = {}
+
+    def fake_main(argv, prog):
+        seen.update(argv=argv, prog=prog)
+        return 0
+    monkeypatch.setattr(gluon_notes.dist, "main", fake_main)
+    assert main(["launch", "-n", "2", "-s", "1", "--", "run", "mlp", "--kvstore",
+                 "dist_sync"]) == 0
+    assert seen["prog"] == "gluon-notes launch"
+    cut = seen["argv"].index("--") + 1
+    assert seen["argv"][cut:] == [sys.executable, "-m", "gluon_notes.cli", "run", "mlp",
+                                  "--kvstore", "dist_sync"]

@@ -146,3 +146,26 @@ def test_load_data_checks_the_ten_classes(monkeypatch):
     monkeypatch.setattr(fm, "load_fashion_mnist", lambda split, root=None: (X, y))
     with pytest.raises(DataError, match="label 10 at sample 3 but the network has 10 outputs"):
         loader.load_data_fashion_mnist(2)
+
+
+def test_sharded_loader_deals_disjoint_equal_parts_per_epoch():
+    X = nd.arange(46).reshape((23, 2))
+    y = nd.array([i % 3 for i in range(23)])
+    parts = [ArrayLoader(X, y, 4, num_parts=2, part_index=i, seed=5) for i in range(2)]
+    assert [len(p) for p in parts] == [2, 2]  # 11 samples each, whole batches of 4 only
+    epochs = []
+    for _ in range(2):
+        got = [np.concatenate([xb[:, 0].asnumpy() for xb, _ in p]) for p in parts]
+        assert all(len(g) == 8 for g in got) and not set(got[0]) & set(got[1])
+        epochs.append(got[0])
+    assert not np.array_equal(epochs[0], epochs[1])  # reshuffled every epoch
+    again = ArrayLoader(X, y, 4, num_parts=2, part_index=0, seed=5)
+    again.set_epoch(1)  # what fit does when it resumes at epoch 2
+    np.testing.assert_array_equal(np.concatenate([xb[:, 0].asnumpy() for xb, _ in again]),
+                                  epochs[1])
+
+
+def test_sharding_arguments_are_checked_in_one_sentence():
+    X, y = nd.zeros((4, 2)), nd.zeros((4,))
+    with pytest.raises(GluonNotesError, match="part_index must be in"):
+        ArrayLoader(X, y, 2, num_parts=2, part_index=2)

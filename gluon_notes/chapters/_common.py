@@ -38,6 +38,9 @@ from ..context import parse_ctx, try_gpu
 from ..errors import GluonNotesError
 
 
+KVSTORES = ("device", "local", "dist_sync", "dist_async")
+
+
 def make_parser(chapter, defaults, doc):
     """The common options, with the chapter's book settings as defaults.
 
@@ -76,6 +79,10 @@ def make_parser(chapter, defaults, doc):
                        help="save a checkpoint every epoch into DIR/seed-S (one folder per seed)")
         p.add_argument("--resume", action="store_true",
                        help="continue from the checkpoints in --checkpoint DIR")
+        p.add_argument("--kvstore", choices=KVSTORES, default="device",
+                       help="how gradients are summed: over this process's devices (device, "
+                            "local) or over the workers of `gluon-notes launch` (dist_sync, "
+                            "dist_async; the Fashion-MNIST chapters) (default %(default)s)")
     return p
 
 
@@ -139,6 +146,11 @@ def run_seeds(args, train_one, means=(), summarize=None, plot_fn=None):
     plot_fn : callable ``plot_fn(histories, path, title=...)``, optional
         Draws the figure (default ``plot.plot_histories``).
     """
+    kvstore = getattr(args, "kvstore", "device")
+    if kvstore.startswith("dist") and not getattr(args, "distributed", None):
+        raise GluonNotesError("%s does not train on several workers; --kvstore %s is for the "
+                              "Fashion-MNIST chapters (see `gluon-notes list`)."
+                              % (args.chapter, kvstore))
     runs, histories, stop = [], [], None
     for seed in args.seed:
         try:
@@ -166,6 +178,9 @@ def run_seeds(args, train_one, means=(), summarize=None, plot_fn=None):
     metrics["runs"] = runs
     if stop is not None:
         metrics["interrupted"] = True
+    kv = getattr(args, "distributed", None)
+    if kv is not None and kv.rank != 0:  # only rank 0 writes the results
+        return metrics
     out = save_results(args, metrics, histories, plot_fn)
     if stop is not None:
         epochs = sum(len(r["history"]) for r in runs if "history" in r)
@@ -197,7 +212,8 @@ def save_results(args, metrics, histories=None, plot_fn=None):
     the run has finished, so a failed or killed run leaves an earlier run's pair untouched.
     Returns the folder written to (``args.out``, or the fallback named on stderr).
     """
-    settings = {k: (str(v) if k == "ctx" else v) for k, v in vars(args).items() if k != "out"}
+    settings = {k: (str(v) if k == "ctx" else v) for k, v in vars(args).items()
+                if k not in ("out", "distributed")}
     files = {}
     if histories:
         from ..plot import plot_histories
@@ -239,14 +255,26 @@ def run_classifier(args, make_net, loss=None, init=None, make_trainer=None, **fi
     """
     from ..data import load_data_fashion_mnist
     from ..train import fit
+    kvstore, parts = getattr(args, "kvstore", "device"), {}
+    if kvstore.startswith("dist"):  # one KVStore per process: the rank shards the data
+        if make_trainer is not None:
+            raise GluonNotesError("%s updates with the book's from-scratch SGD, which knows no "
+                                  "KVStore; --kvstore %s needs a Gluon chapter (e.g. %s)."
+                                  % (args.chapter, kvstore, args.chapter.replace("-scratch", "")))
+        import mxnet as mx
+        kvstore = args.distributed = mx.kv.create(kvstore)
+        parts = dict(num_parts=kvstore.num_workers, part_index=kvstore.rank)
     train_iter, test_iter = load_data_fashion_mnist(
-        args.batch_size, resize=getattr(args, "resize", None), limit=getattr(args, "limit", None))
+        args.batch_size, resize=getattr(args, "resize", None), limit=getattr(args, "limit", None),
+        **parts)
 
     def train_one(seed):
         net = make_net()
         trainer = make_trainer(net) if make_trainer else None
+        train_iter.seed = seed  # every worker deals the same permutation
         h = fit(net, train_iter, test_iter, loss, args.num_epochs, lr=args.lr, ctx=args.ctx,
                 init=init, hybridize=args.hybridize, seed=seed, trainer=trainer,
+                kvstore=kvstore if trainer is None else "device",
                 **checkpoint_kw(args, seed), **fit_kw)
         # test_acc_moving: the book's evaluation when precise BN is on
         return h, {k: h.last[k] for k in ("test_acc", "test_acc_moving") if k in h.last}

@@ -36,6 +36,13 @@ class ArrayLoader:
         The labels are class indices in ``[0, classes)``: checked now. Without it they are
         checked by ``fit(accuracy=True)`` against the network's outputs (regression targets
         need only be finite).
+    num_parts, part_index : int
+        Serve only part ``part_index`` of ``num_parts`` disjoint, equal parts of every epoch
+        (distributed training: ``kv.num_workers``, ``kv.rank``); each epoch deals a new
+        permutation drawn from ``(seed, epoch)`` (``dist.shard``), the same on every worker, and
+        the incomplete last batch is dropped so every worker steps with the same batch size.
+    seed : int
+        The seed all workers share (with ``num_parts > 1``).
 
     Attributes
     ----------
@@ -55,7 +62,7 @@ class ArrayLoader:
     """
 
     def __init__(self, X, y, batch_size, shuffle=False, resize=None, last_batch="keep",
-                 classes=None):
+                 classes=None, num_parts=1, part_index=0, seed=0):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise GluonNotesError("batch_size must be a positive integer, got %r." % (batch_size,))
         if len(X) != len(y):
@@ -73,21 +80,41 @@ class ArrayLoader:
             self.label_info.check(classes)
         self.X, self.y, self.batch_size = X, y, batch_size
         self.shuffle, self.resize, self.last_batch = shuffle, resize, last_batch
+        self.num_parts, self.part_index, self.seed, self.epoch = num_parts, part_index, seed, 0
+        if num_parts != 1 or part_index != 0:
+            from ..dist.worker import shard  # here: dist imports the loop, which imports data
+            shard(len(X), num_parts, part_index, seed)  # checks the arguments in one sentence
+            self.last_batch = "discard"
+
+    def set_epoch(self, epoch):
+        """The epoch whose shard ``__iter__`` serves next (``fit`` sets it, so a resumed run
+        deals the same shards as an uninterrupted one)."""
+        self.epoch = epoch
+
+    @property
+    def _size(self):
+        return len(self.X) // self.num_parts if self.num_parts > 1 else len(self.X)
 
     def __len__(self):
-        n = len(self.X) / self.batch_size
+        n = self._size / self.batch_size
         return math.floor(n) if self.last_batch == "discard" else math.ceil(n)
 
     @property
     def num_examples(self):
         """Samples served per epoch."""
-        return min(len(self) * self.batch_size, len(self.X))
+        return min(len(self) * self.batch_size, self._size)
 
     def __iter__(self):
-        n, bs = len(self.X), self.batch_size
+        n, bs = self._size, self.batch_size
         perm = None
-        if self.shuffle:  # one host-to-device copy per epoch
-            perm = nd.array(np.random.permutation(n), ctx=self.X.context, dtype="int32")
+        if self.num_parts > 1:  # this worker's part of the epoch's permutation
+            from ..dist.worker import shard
+            perm = shard(len(self.X), self.num_parts, self.part_index, self.seed, self.epoch)
+            self.epoch += 1
+        elif self.shuffle:
+            perm = np.random.permutation(n)
+        if perm is not None:  # one host-to-device copy per epoch
+            perm = nd.array(perm, ctx=self.X.context, dtype="int32")
         for i in range(len(self)):
             lo, hi = i * bs, min((i + 1) * bs, n)
             if perm is None:
@@ -101,7 +128,7 @@ class ArrayLoader:
 
 
 def load_data_fashion_mnist(batch_size, resize=None, root=None, limit=None, shuffle_train=True,
-                            train_last_batch="discard"):
+                            train_last_batch="discard", num_parts=1, part_index=0, seed=0):
     """Return ``(train_iter, test_iter)`` over Fashion-MNIST (book section 3.5).
 
     The shuffled training split drops its last, incomplete batch (a different random 96 samples
@@ -121,6 +148,10 @@ def load_data_fashion_mnist(batch_size, resize=None, root=None, limit=None, shuf
     limit : int, optional
         Use only the first ``limit`` samples of each split (quick CPU runs of big models).
     train_last_batch : {'discard', 'keep'}
+    num_parts, part_index, seed : int
+        Distributed training: this worker's disjoint part of the training split, reshuffled
+        every epoch from ``seed`` (shared by all workers); see ``ArrayLoader``. Every worker
+        keeps the whole test split.
     """
     from .fashion_mnist import TEXT_LABELS, load_fashion_mnist
     if limit is not None and (not isinstance(limit, int) or limit < 1):
@@ -133,8 +164,10 @@ def load_data_fashion_mnist(batch_size, resize=None, root=None, limit=None, shuf
             X, y = X[:limit], y[:limit]
         if last == "discard" and len(X) < batch_size:
             last = "keep"  # a tiny --limit still gives one batch
+        parts = dict(num_parts=num_parts, part_index=part_index, seed=seed) \
+            if split == "train" else {}
         iters.append(ArrayLoader(X, y, batch_size, shuffle=shuffle, resize=resize,
-                                 last_batch=last, classes=len(TEXT_LABELS)))
+                                 last_batch=last, classes=len(TEXT_LABELS), **parts))
     return tuple(iters)
 
 
