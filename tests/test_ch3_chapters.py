@@ -3,7 +3,6 @@ import json
 
 import pytest
 
-from conftest import fashion_mnist_available
 from gluon_notes.chapters import get_chapter, list_chapters
 from gluon_notes.errors import GluonNotesError
 
@@ -81,7 +80,7 @@ def test_failed_run_keeps_earlier_results(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.png", "metrics.json"]
 
 
-needs_data = pytest.mark.skipif(not fashion_mnist_available(), reason="needs Fashion-MNIST")
+needs_data = pytest.mark.needs("data")
 
 
 @pytest.mark.realdata

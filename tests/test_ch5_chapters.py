@@ -4,7 +4,6 @@ import json
 import numpy as np
 import pytest
 
-from conftest import fashion_mnist_available
 from gluon_notes.chapters import get_chapter, list_chapters
 from gluon_notes.cli import main as cli
 
@@ -21,7 +20,7 @@ TRAINING = {
     "densenet": ("densenet", 96, 256, 0.1),
     "lenet-improved": ("lenet_relu_bn", None, 128, 0.1),
 }
-realdata = pytest.mark.skipif(not fashion_mnist_available(), reason="Fashion-MNIST not found")
+realdata = pytest.mark.needs("data")
 
 
 def test_chapters_are_listed_with_the_book_settings():

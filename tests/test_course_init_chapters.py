@@ -10,7 +10,6 @@ from gluon_notes import cli
 from gluon_notes.chapters import list_chapters, summary
 from gluon_notes.chapters import init_variance as iv
 from gluon_notes.init import TorchNormal
-from conftest import fashion_mnist_available
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -111,9 +110,8 @@ def test_optimizers_toy_schedules_and_semantics(tmp_path):
 
 
 @pytest.mark.realdata
+@pytest.mark.needs("data")
 def test_optimizers_mlp_on_fashion_mnist(tmp_path):
-    if not fashion_mnist_available():
-        pytest.skip("Fashion-MNIST not found")
     m = run("optimizers", tmp_path, "--limit", "1024", "--epochs", "2", "--toy-steps", "2")
     assert len(m["mlp"]) == 7
     for label, r in m["mlp"].items():

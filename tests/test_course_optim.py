@@ -1,6 +1,8 @@
 """gluon_notes.course_optim: StepLR, parameter groups, gradient accumulation, stale gradients."""
 import numpy as np
 import pytest
+
+from conftest import require
 from mxnet import autograd, gluon, nd
 from mxnet.gluon import nn
 
@@ -11,7 +13,7 @@ from gluon_notes.train import fit
 
 
 def torch_step_lr(base_lr, step_size, gamma, num_epochs):
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step_size, gamma=gamma)
     lrs = []
@@ -156,7 +158,7 @@ def test_accumulating_k_batches_equals_one_k_times_larger_batch():
 
 
 def test_add_accumulates_like_torch_and_zero_grad_clears():
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     net = nn.Dense(2, in_units=3)
     net.initialize()
     net.collect_params().setattr("grad_req", "add")
@@ -209,7 +211,7 @@ def test_a_parameter_without_gradient_is_skipped():
 
 
 def test_torch_skips_a_parameter_without_gradient_too():
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     used, unused = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
     w = unused.weight.detach().clone()
     opt = torch.optim.SGD(list(used.parameters()) + list(unused.parameters()), lr=0.1,

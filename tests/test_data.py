@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from mxnet import nd
 
-from conftest import fashion_mnist_available
 from gluon_notes.data import (ArrayLoader, get_fashion_mnist_labels, load_fashion_mnist,
                               poly_data, synthetic_data)
 from gluon_notes.data import fashion_mnist as fm
@@ -120,7 +119,7 @@ def test_text_labels():
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not fashion_mnist_available(), reason="needs the Fashion-MNIST files")
+@pytest.mark.needs("data")
 def test_real_fashion_mnist_shapes_and_range():
     X, y = load_fashion_mnist("train")
     Xt, yt = load_fashion_mnist("test")
@@ -131,7 +130,7 @@ def test_real_fashion_mnist_shapes_and_range():
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not fashion_mnist_available(), reason="needs the Fashion-MNIST files")
+@pytest.mark.needs("data")
 def test_copied_real_files_verify(tmp_path):
     src = fm.find_fashion_mnist(download=False)
     for name in fm.PAYLOAD_MD5:

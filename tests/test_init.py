@@ -4,6 +4,8 @@ import math
 import mxnet as mx
 import numpy as np
 import pytest
+
+from conftest import require
 from mxnet import gluon, nd
 from mxnet.gluon import nn
 
@@ -28,7 +30,7 @@ def test_calculate_gain_numbers(nonlinearity, param):
 
 
 def test_calculate_gain_equals_torch():
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     for nonlinearity, param in GAIN_CASES:
         assert ginit.calculate_gain(nonlinearity, param) == \
             torch.nn.init.calculate_gain(nonlinearity, param), (nonlinearity, param)
@@ -44,7 +46,7 @@ def test_calculate_gain_rejects_unknown():
 
 
 def test_fan_in_and_fan_out_follow_torch():
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     for shape in [(7, 5), (16, 8, 3, 3), (4, 2, 5), (6, 3, 2, 2, 2)]:
         assert ginit.fan_in_and_fan_out(shape) == \
             torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
@@ -114,7 +116,7 @@ def test_uniform_bounds_and_constant():
 
 
 def test_std_agrees_with_torch():
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     torch.manual_seed(0)
     t = torch.empty(128, 64, 3, 3)
     pairs = [(ginit.XavierUniform(gain=2.0), lambda: torch.nn.init.xavier_uniform_(t, gain=2.0)),

@@ -1,6 +1,7 @@
 """Train vs eval mode in Gluon: autograd scopes on Dropout and BatchNorm, and the pitfall."""
 import numpy as np
-import pytest
+
+from conftest import require
 from mxnet import autograd, nd
 from mxnet.gluon import nn
 
@@ -55,7 +56,7 @@ def test_batchnorm_batch_stats_vs_moving_averages_and_when_they_update():
 
 
 def test_torch_updates_running_stats_in_the_forward():
-    torch = pytest.importorskip("torch")  # REQUIRE torch
+    torch = require("torch")
     bn = torch.nn.BatchNorm1d(3, momentum=0.1)        # torch's momentum = 1 - MXNet's
     X = torch.randn(64, 3) * 3 + 2
     bn.train()
