@@ -47,5 +47,6 @@ def get_model(name, **kwargs):
 
 from . import basic  # noqa: E402,F401  (registers the chapter-3 models)
 from . import cnn, resnet, densenet  # noqa: E402,F401  (registers the chapter-5 CNNs)
+from . import course  # noqa: E402,F401  (registers the PyTorch course's CNNs)
 
 __all__ = ["get_model", "list_models", "register_model"]
