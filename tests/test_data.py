@@ -168,3 +168,20 @@ def test_sharding_arguments_are_checked_in_one_sentence():
     X, y = nd.zeros((4, 2)), nd.zeros((4,))
     with pytest.raises(GluonNotesError, match="part_index must be in"):
         ArrayLoader(X, y, 2, num_parts=2, part_index=2)
+
+
+@pytest.mark.needs("data")
+@pytest.mark.parametrize("value, why", [("", "is set but empty"),
+                                        ("EMPTY", "which lacks train-images-idx3-ubyte.gz"),
+                                        ("MISSING", "which is not a folder")])
+def test_an_unusable_gluon_notes_data_is_named_with_the_folder_used(value, why, tmp_path,
+                                                                     monkeypatch, capsys):
+    value = {"EMPTY": str(tmp_path), "MISSING": str(tmp_path / "nope")}.get(value, value)
+    monkeypatch.setenv("GLUON_NOTES_DATA", value)
+    monkeypatch.setattr(fm, "_SAID", set())
+    folder = fm.find_fashion_mnist(download=False)
+    err = capsys.readouterr().err
+    assert why in err and "using the Fashion-MNIST files in %s instead" % folder in err
+    assert len(err.strip().splitlines()) == 1
+    fm.find_fashion_mnist(download=False)
+    assert capsys.readouterr().err == ""  # said once per process

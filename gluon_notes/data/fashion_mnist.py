@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import urllib.request
 import zlib
@@ -76,6 +77,8 @@ def find_fashion_mnist(root=None, download=True):
     dirs = candidate_dirs(root)
     for folder in dirs:
         if _has_all(folder):
+            if root is None:
+                _say_why_not_env(folder)
             return folder
     if root is not None:
         raise DataError("Fashion-MNIST files are missing from %s; %s."
@@ -85,6 +88,29 @@ def find_fashion_mnist(root=None, download=True):
         raise DataError("Fashion-MNIST was not found in %s; %s."
                         % (", ".join(map(str, dirs)), HOW_TO_GET % target))
     return download_fashion_mnist(target)
+
+
+_SAID = set()
+
+
+def _say_why_not_env(used):
+    """One line on stderr (once per process) when ``$GLUON_NOTES_DATA`` is set but not used."""
+    env = os.environ.get("GLUON_NOTES_DATA")
+    if env is None or env in _SAID:
+        return
+    folder = Path(env).expanduser()
+    if env.strip() and folder == used:
+        return
+    _SAID.add(env)
+    if not env.strip():
+        why = "is set but empty"
+    elif not folder.is_dir():
+        why = "names %s, which is not a folder" % folder
+    else:
+        missing = [n for n in PAYLOAD_MD5 if not (folder / n).is_file()]
+        why = "names %s, which lacks %s" % (folder, ", ".join(missing))
+    print("gluon-notes: GLUON_NOTES_DATA %s; using the Fashion-MNIST files in %s instead."
+          % (why, used), file=sys.stderr)
 
 
 def download_fashion_mnist(target):
