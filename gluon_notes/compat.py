@@ -118,6 +118,13 @@ def op_handle(name):
     return handle.value
 
 
+def override_get_data(dataset_cls, get_data):
+    """Replace how a ``gluon.data`` dataset class (e.g. ``vision.FashionMNIST``) fills its
+    ``_data``/``_label`` (its private ``_get_data``, called by its constructor)."""
+    check_mxnet()
+    dataset_cls._get_data = get_data
+
+
 def optimizer_update_impl(optimizer_cls, optimizer, *args):
     """Call ``optimizer_cls._update_impl`` (the multi-tensor update of MXNet's optimizers)."""
     check_mxnet()

@@ -28,7 +28,7 @@ from matplotlib import pyplot as plt
 from mxnet import gluon, nd
 from mxnet.gluon import loss as gloss
 
-from . import data as _data
+from . import compat, data as _data
 from .callbacks import Callback
 from .context import try_all_gpus, try_gpu
 from .data import get_fashion_mnist_labels
@@ -231,7 +231,7 @@ def _verified_get_data(self):
 
 def patch_fashion_mnist():
     """Make ``gluon.data.vision.FashionMNIST`` read the verified local files (idempotent)."""
-    gluon.data.vision.FashionMNIST._get_data = _verified_get_data
+    compat.override_get_data(gluon.data.vision.FashionMNIST, _verified_get_data)
 
 
 patch_fashion_mnist()

@@ -9,6 +9,7 @@ from mxnet.gluon import nn
 from ..models.construction import (MLP, FancyMLP, HybridMLP, HybridNestMLP, MyHybridSequential,
                                    MySequential, NestMLP, chimera)
 from ..train import seed_everything
+from .. import compat
 from ._common import parse_args, save_results
 
 DEFAULTS = dict()
@@ -46,7 +47,7 @@ def main(argv=None):
         y = net(X)
         shapes[name] = list(y.shape)
         print("%-13s %-60s output %s" % (name, type(net).__name__ + ": " + ", ".join(
-            type(c).__name__ for c in net._children.values()), y.shape))
+            type(c).__name__ for c in compat.children(net)), y.shape))
         if name in ("FancyMLP", "chimera"):
             outputs[name] = float(y.asscalar())
             print("%-13s value %.4f (Python while/if on x.norm(): no HybridBlock twin)"
