@@ -22,8 +22,10 @@ CI_PARAMS = {
     "hybridize_bench": (dict(models="book_net,lenet", repeats=1), False),
     "course_losses_init": (dict(limit=512, num_epochs=1, num_layers=12, num_hiddens=64,
                                 nets=1), True),
-    "course_optim_train_eval": (dict(num_examples=200, gd_epochs=10, num_epochs=1), False),
-    "course_cnn_rnn": (dict(limit=512, num_epochs=1, inception_limit=256), True),
+    "course_optim_train_eval": (dict(num_examples=200, gd_epochs=10, num_epochs=1, limit=512),
+                                True),
+    "course_cnn_rnn_gan": (dict(limit=512, num_epochs=1, inception_limit=256, gan_epochs=2,
+                                gan_samples=512), True),
     "course_critical_estimation": (dict(draws=2000, samples=500, iters=20), False),
 }
 
@@ -31,7 +33,7 @@ CI_PARAMS = {
 EXPECT = {
     "ch4_custom_layers": ["(0, 3)", "(5, 3)", "[[19. 25.]"],  # deferred shape, then inferred
     "hybridize_bench": ["max |difference|:"],
-    "course_cnn_rnn": ["12,443,648", "ohlol"],
+    "course_cnn_rnn_gan": ["12,443,648", "ohlol"],
     "course_critical_estimation": ["saddle", "local minimum"],
     "course_optim_train_eval": ["evaluation: \n[1. 1. 1. 1. 1. 1. 1. 1.]"],
 }
