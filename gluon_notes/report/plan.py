@@ -19,21 +19,22 @@ BOOK_ARGS = {
     "poly-fit": ["--epochs", "100"],  # the book trains 100 epochs (the chapter's default is 200)
 }
 
-#: ``--quick``: about 15 minutes on a 2-core CPU. Small chapters keep their defaults (the ones
+#: ``--quick``: sized for CI on an idle 2-core CPU. Small chapters keep their defaults (the ones
 #: with a reference keep the book's settings, so they are still compared); the CNNs at 96-224 px
 #: train one epoch on the first images only.
 QUICK_ARGS = dict(BOOK_ARGS, **{
     "lenet": ["--epochs", "2", "--limit", "10240"],
     "batchnorm": ["--epochs", "1", "--limit", "5120"],
-    "batchnorm-scratch": ["--epochs", "1", "--limit", "5120"],
+    "batchnorm-scratch": ["--epochs", "1", "--limit", "2048"],
     "lenet-improved": ["--epochs", "2", "--limit", "5120"],
-    "alexnet": ["--epochs", "1", "--limit", "512"],
-    "vgg": ["--epochs", "1", "--limit", "512"],
-    "nin": ["--epochs", "1", "--limit", "512"],
+    "alexnet": ["--epochs", "1", "--limit", "256"],
+    "vgg": ["--epochs", "1", "--limit", "256"],
+    "nin": ["--epochs", "1", "--limit", "256"],
     "googlenet": ["--epochs", "1", "--limit", "512"],
     "resnet18": ["--epochs", "1", "--limit", "512"],
     "densenet": ["--epochs", "1", "--limit", "512"],
     "course-cnn": ["--epochs", "1", "--limit", "6000"],
+    "course-inception": ["--epochs", "1"],
     "losses": ["--epochs", "2", "--limit", "2000"],
 })
 
