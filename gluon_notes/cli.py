@@ -14,6 +14,8 @@ USAGE = """gluon-notes list                  chapters and what each shows
 gluon-notes run CHAPTER [options] run one (see `gluon-notes run CHAPTER --help`)
 gluon-notes data [--root DIR]     find and verify Fashion-MNIST
 gluon-notes bench [options]       hybridized vs imperative speed
+gluon-notes report [--quick] [--out DIR]
+                                  run every chapter, compare with the book's figures
 gluon-notes launch -n N -s S -- run CHAPTER --kvstore dist_sync [options]
                                   the same chapter on N workers and S servers (MXNet's KVStore)"""
 
@@ -64,6 +66,11 @@ def _bench(argv):
     return bench.main(argv) or 0
 
 
+def _report(argv):
+    from .report import main as report_main
+    return report_main(argv)
+
+
 def _launch(argv):
     """``gluon-notes launch ... -- COMMAND``: a command after ``--`` that is one of ours
     (``run CHAPTER ...``) runs as ``python -m gluon_notes.cli`` in every worker."""
@@ -76,7 +83,8 @@ def _launch(argv):
     return launch_main(argv, prog="gluon-notes launch")
 
 
-COMMANDS = {"list": _list, "run": _run, "data": _data, "bench": _bench, "launch": _launch}
+COMMANDS = {"list": _list, "run": _run, "data": _data, "bench": _bench, "report": _report,
+            "launch": _launch}
 
 
 def run_main(fn, argv=None):

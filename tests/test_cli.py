@@ -123,6 +123,7 @@ def test_ctrl_c_during_training_saves_the_finished_epochs_and_exits_130(tmp_path
                                                            "KVStore"),
     (["run", "mlp", "--kvstore", "nccl"], "invalid choice: 'nccl'"),
     (["launch", "-n", "0", "--", "run", "mlp"], "gluon-notes launch"),
+    (["report", "--nope"], "gluon-notes report: unrecognized arguments: --nope"),
 ])
 def test_kvstore_and_launch_refuse_bad_input_in_one_line(argv, match, capsys, tmp_path):
     assert main(argv + (["--out", str(tmp_path)] if argv[0] == "run" else [])) == 2
