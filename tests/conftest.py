@@ -87,12 +87,3 @@ def pytest_runtest_setup(item):
     for mark in item.iter_markers(name="needs"):
         for peer in mark.args:
             _absent(peer)
-
-
-def fashion_mnist_available():
-    """True when the data is there; when it is promised and missing, raise instead of False
-    (kept for old call sites; new tests use ``@pytest.mark.needs("data")``)."""
-    why = _missing("data")
-    if why is not None and "data" in PROMISED:
-        raise RuntimeError("GLUON_NOTES_REQUIRE promises data, but %s." % why)
-    return why is None
