@@ -1,4 +1,5 @@
 """Figures written to files with the Agg backend (shown inline when used from a notebook)."""
+import numpy as np
 import matplotlib
 
 if matplotlib.get_backend().lower() not in ("module://matplotlib_inline.backend_inline",):
@@ -13,6 +14,24 @@ def _save(fig, path):
     if path is not None:
         atomic_write(str(path), lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight",
                                                         format="png"))
+    return fig
+
+
+def finish_figure(fig, axes, path=None, title=None, legend=True, fontsize=7):
+    """The common end of every figure: a grid on each panel, legends (on every panel, or on the
+    panels listed in ``legend``), the title, a tight layout; saved to ``path`` (atomically,
+    when given) and closed. Returns ``fig``."""
+    axes = list(np.ravel(axes))
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    with_legend = axes if legend is True else [] if legend is False else list(np.ravel(legend))
+    for ax in with_legend:
+        ax.legend(fontsize=fontsize)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
     return fig
 
 
@@ -43,14 +62,7 @@ def plot_histories(histories, path=None, title=None):
         axes[1].set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
-    return fig
+    return finish_figure(fig, axes, path, title)
 
 
 def semilogy(curves, path=None, title=None, xlabel="epoch", ylabel="loss"):

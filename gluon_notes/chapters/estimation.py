@@ -34,7 +34,7 @@ def _extra(p):
 
 def plot_estimation(parts, path, title=None):
     """Four panels: the estimators over n, Var(sum) over n, EM's log-likelihood, the mixture."""
-    from ..plot import _save, plt
+    from ..plot import finish_figure, plt
     var, sums, em, x = parts["variance"], parts["sum"], parts["em"], parts["mixture_x"]
     fig, ax = plt.subplots(1, 4, figsize=(18, 3.8))
     ns = [r["n"] for r in var]
@@ -57,15 +57,7 @@ def plot_estimation(parts, path, title=None):
                for w, m, s in zip(em["weights"], em["means"], em["stds"]))
     ax[3].plot(grid, dens, "k-", label="EM fit")
     ax[3].set(xlabel="x", ylabel="density", title="two-component mixture")
-    for a in ax:
-        a.grid(alpha=0.3)
-        if a is not ax[2]:
-            a.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    finish_figure(fig, ax, path, title, legend=[a for a in ax if a is not ax[2]])
 
 
 def main(argv=None):

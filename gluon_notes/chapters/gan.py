@@ -30,7 +30,7 @@ def _extra(p):
 
 def plot_gan(parts, path, title=None):
     """Histograms of real vs generated samples; D and G losses per step."""
-    from ..plot import _save, plt
+    from ..plot import finish_figure, plt
     real, fake, d, g = parts["real"], parts["fake"], parts["d_loss"], parts["g_loss"]
     fig, ax = plt.subplots(1, 2, figsize=(11, 3.8))
     bins = np.linspace(min(real.min(), fake.min()), max(real.max(), fake.max()), 60)
@@ -45,14 +45,7 @@ def plot_gan(parts, path, title=None):
     for v in (2 * np.log(2), np.log(2)):
         ax[1].axhline(v, color="k", ls=":", lw=0.8)
     ax[1].set(xlabel="step (batch)", ylabel="loss per sample", title="losses")
-    for a in ax:
-        a.grid(alpha=0.3)
-        a.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    finish_figure(fig, ax, path, title)
 
 
 def main(argv=None):

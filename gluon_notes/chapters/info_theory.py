@@ -67,8 +67,7 @@ def print_examples(ex):
 
 def plot_curves(_, path, title=None):
     """Bernoulli entropy (bits), BCE vs prediction, |dL/dz| for CE and MSE vs p(true)."""
-    from ..atomic import atomic_write
-    from ..plot import plt
+    from ..plot import finish_figure, plt
     p = np.linspace(1e-4, 1 - 1e-4, 400)
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     axes[0].plot(p, info.entropy(np.stack([p, 1 - p], -1), base=2))
@@ -82,16 +81,7 @@ def plot_curves(_, path, title=None):
     axes[2].plot(p, g["mse"], label="squared error")
     axes[2].set(xlabel="predicted probability of the true class",
                 ylabel="|dL/dz| on the true logit", title="gradient as the mistake grows")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    for ax in axes[1:]:
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    atomic_write(str(path), lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight",
-                                                    format="png"))
-    plt.close(fig)
+    finish_figure(fig, axes, path, title, legend=axes[1:], fontsize=8)
 
 
 def main(argv=None):

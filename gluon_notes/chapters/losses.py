@@ -158,8 +158,7 @@ def plot_demo(histories, path, title=None):
     ``histories`` is ``[(label, data)]`` per seed; the first finished seed's ``data`` is drawn
     (a run interrupted before any seed finished gets the loop's usual curves).
     """
-    from ..atomic import atomic_write
-    from ..plot import plot_histories, plt
+    from ..plot import finish_figure, plot_histories, plt
     finished = [data for _, data in histories if isinstance(data, dict)]
     if not finished:
         return plot_histories(histories, path, title=title)
@@ -176,15 +175,7 @@ def plot_demo(histories, path, title=None):
     ax1.axvline(0, color="k", lw=0.8)
     ax1.set(xlabel=r"$\cos\theta_y - \max_{j \neq y} \cos\theta_j$", ylabel="test examples",
             title="cosine margin (> 0: the right class's direction is the nearest)")
-    for ax in (ax0, ax1):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    atomic_write(str(path), lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight",
-                                                    format="png"))
-    plt.close(fig)
+    finish_figure(fig, (ax0, ax1), path, title)
 
 
 def main(argv=None):

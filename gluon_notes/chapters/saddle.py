@@ -53,7 +53,7 @@ def describe(path, escape_radius=1.0):
 
 def plot_saddle(runs, path, title=None):
     """Value and distance to the saddle per iteration; both paths over the contours."""
-    from ..plot import _save, plt
+    from ..plot import finish_figure, plt
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for i, (label, p) in enumerate(runs.items()):
         it = np.arange(len(p))
@@ -72,14 +72,7 @@ def plot_saddle(runs, path, title=None):
     axes[0].set(xlabel="iteration", ylabel="f(x, y)", title="value")
     axes[1].set(xlabel="iteration", ylabel="distance to (0, 0)",
                 title="distance to the saddle (log)")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    finish_figure(fig, axes, path, title)
 
 
 def main(argv=None):
