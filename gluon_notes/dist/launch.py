@@ -203,7 +203,9 @@ def parse_args(argv, prog="python -m gluon_notes.dist"):
     parser = ArgumentParser(
         prog=prog,
         description="Run COMMAND on WORKERS workers of MXNet's parameter server (KVStore dist_sync"
-                    " / dist_async), with one scheduler and SERVERS servers.")
+                    " / dist_async), with one scheduler and SERVERS servers. `%s --bench "
+                    "[options]` measures what 1, 2 and 4 workers buy instead (see `%s --bench "
+                    "--help`)." % (prog, prog))
     parser.add_argument("-n", "--num-workers", type=positive_int, required=True)
     parser.add_argument("-s", "--num-servers", type=positive_int, default=1)
     parser.add_argument("--hosts", help="file: HOST[:SSH_PORT] [scheduler] [server] [worker] "
@@ -227,8 +229,14 @@ def main(argv=None, prog="python -m gluon_notes.dist"):
     """``python -m gluon_notes.dist -n 2 -s 1 [--hosts FILE] ... -- COMMAND``: the status.
 
     ``prog`` names the command in usage errors (the CLI passes ``'gluon-notes launch'``).
+    ``--bench`` before any ``--`` runs the scaling bench instead (``bench.main``).
     """
-    args = parse_args(sys.argv[1:] if argv is None else argv, prog)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--bench" in argv[:argv.index("--") if "--" in argv else len(argv)]:
+        from .bench import main as bench_main
+        argv.remove("--bench")
+        return bench_main(argv, prog=prog + " --bench")
+    args = parse_args(argv, prog)
     return launch(args.num_workers, args.num_servers, args.command, args.hosts, args.launcher,
                   args.port, args.env, args.timeout)
 
