@@ -2,7 +2,13 @@
 # Both create .venv, install the pinned stack (through constraints.txt) and obtain the data first.
 # GPU users: make MXNET=mxnet-cu117==1.9.1 demo
 PYTHON ?= python3
-VENV   ?= .venv
+# `make test NUMPY=1.26.4` builds and tests a separate venv, .venv-numpy1.26.4, from
+# constraints-numpy1.26.4.txt (numpy 1.26.4, the newest matplotlib for it); by default .venv
+# and constraints.txt (numpy 1.23.5, the tested default).
+NUMPY  ?=
+VENV   ?= $(if $(NUMPY),.venv-numpy$(NUMPY),.venv)
+CONSTRAINTS ?= $(if $(NUMPY),constraints-numpy$(NUMPY).txt,constraints.txt)
+$(if $(wildcard $(CONSTRAINTS)),,$(error $(CONSTRAINTS) does not exist; NUMPY= takes a version with a constraints-numpy<version>.txt))
 MXNET  ?= mxnet==1.9.1
 # The optional PyTorch peer of `gluon-notes bench` and of the PyTorch-course comparisons;
 # `make test PEER=` leaves it out (and no longer promises it to the tests).
@@ -22,15 +28,16 @@ SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: install peer data browser demo test test-fast lint bench bench-pipeline clean
 .DEFAULT_GOAL := demo
 
-$(STAMP): setup.cfg constraints.txt pyproject.toml
+$(STAMP): setup.cfg $(CONSTRAINTS) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -c constraints.txt "$(MXNET)" -e ".[book,test]"
+	$(if $(NUMPY),echo "*" > $(VENV)/.gitignore)
+	$(PIP) install -q -c $(CONSTRAINTS) "$(MXNET)" -e ".[book,test]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
 $(VENV)/.peer: $(STAMP)
-	@if [ -n "$(PEER)" ]; then $(PIP) install -q -c constraints.txt "$(PEER)" \
+	@if [ -n "$(PEER)" ]; then $(PIP) install -q -c $(CONSTRAINTS) "$(PEER)" \
 	  || echo "note: could not install $(PEER); the bench's PyTorch column will say 'not installed'"; fi
 	touch $@
 
