@@ -1,4 +1,5 @@
-"""``gluon-notes report [--quick] [--out DIR]``: run every chapter, compare with the book.
+"""``gluon-notes report [--quick] [--out DIR] [--readme README.md]``: run every chapter,
+compare with the book; ``--from DIR --readme README.md`` only rewrites the README's sections.
 
 Design
 ------
@@ -7,6 +8,9 @@ Design
   ``runner.run_all`` and writes the three files (``render.write_report``).
 * The document records the machine (``bench.machine_info``, plus physical cores from
   ``perf``), the date, the total seconds and, per chapter, what ``runner.run_chapter`` returns.
+* ``--readme README.md`` then rewrites the README's generated sections from the new report
+  (``readme.update``; its markers are checked before the chapters run); ``--from DIR`` runs
+  nothing and rewrites them from the report already in ``DIR``.
 * Exit status: 0 when every chapter ran, 1 when one failed or timed out (the report is written
   either way), 130 after Ctrl-C (the chapters that finished are written).
 """
@@ -17,7 +21,9 @@ import time
 from pathlib import Path
 
 from ..cliargs import ArgumentParser, positive_float, prepare_out
+from ..errors import GluonNotesError
 from .plan import plan
+from .readme import add_arguments, find_sections, update
 from .render import write_report
 from .runner import run_all
 
@@ -41,6 +47,12 @@ def parse_args(argv):
                    help="stop a chapter that runs longer than this (default: no limit)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")
+    p.add_argument("--readme", default=None, metavar="README.md",
+                   help="then rewrite this README's generated sections (results, gallery, "
+                        "chapters) from the report")
+    p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
+                   help="run nothing: rewrite --readme from DIR/report.json")
+    add_arguments(p)
     # for tests: a comma-separated subset of chapters
     p.add_argument("--chapters", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -59,6 +71,10 @@ def main(argv=None):
     """``gluon-notes report ARGV``; returns the exit status (0: every chapter ran)."""
     from ..chapters import list_chapters
     args = parse_args(sys.argv[1:] if argv is None else list(argv))
+    if args.from_dir is not None:
+        return _readme_only(args)
+    if args.readme is not None:  # a missing marker is found now, not after the run
+        _check_readme(args.readme)
     only = None if args.chapters is None else [c.strip() for c in args.chapters.split(",")
                                                if c.strip()]
     runs = plan(list_chapters(), quick=args.quick, only=only)
@@ -79,5 +95,34 @@ def main(argv=None):
     if interrupted is not None:
         interrupted.note = "interrupted: the finished chapters are in %s." % paths["report.md"]
         raise interrupted
+    if args.readme is not None:
+        _update(out, args)
     return 1 if failed else 0
+
+
+def _check_readme(readme):
+    path = Path(readme)
+    if not path.is_file():
+        raise GluonNotesError("--readme %s does not exist; name the README whose generated "
+                              "sections to rewrite." % readme)
+    find_sections(path.read_text(encoding="utf-8"), path)
+
+
+def _update(report_dir, args):
+    changed = update(report_dir, args.readme, args.img_dir, args.predictions)
+    print("%s %s" % ("updated" if changed else "unchanged:", args.readme))
+
+
+def _readme_only(args):
+    """``--from DIR --readme README.md``: no chapter runs."""
+    if args.readme is None:
+        raise GluonNotesError("--from only feeds --readme; add --readme README.md (or drop "
+                              "--from to run the report).")
+    ran = [o for o, v in (("--quick", args.quick), ("--chapters", args.chapters),
+                          ("--timeout", args.timeout)) if v]
+    if ran:
+        raise GluonNotesError("--from runs no chapter, so %s has no effect; drop it, or drop "
+                              "--from to run the report." % " and ".join(ran))
+    _update(args.from_dir, args)
+    return 0
 
