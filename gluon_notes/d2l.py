@@ -93,19 +93,15 @@ class _FunctionNet(gluon.Block):
         return self.fn(X)
 
 
-class _NominalStep:
-    """Steps ``trainer`` (or the book's ``sgd``) with the nominal ``batch_size``, as the book
-    does, whatever the size of the batch the loop just computed."""
+class _BookSGD:
+    """The book's ``sgd(params, lr, batch_size)`` as a trainer (``step(batch_size)``) for the
+    loop; ``fit(nominal_batch_size=...)`` passes it the book's nominal batch size."""
 
-    def __init__(self, batch_size, trainer=None, params=None, lr=None):
-        self.batch_size, self.trainer, self.params = batch_size, trainer, params
-        self.learning_rate = lr if trainer is None else getattr(trainer, "learning_rate", None)
+    def __init__(self, params, lr):
+        self.params, self.learning_rate = params, lr
 
-    def step(self, n):
-        if self.trainer is None:
-            sgd(self.params, self.learning_rate, self.batch_size)
-        else:
-            self.trainer.step(self.batch_size)
+    def step(self, batch_size):
+        sgd(self.params, self.learning_rate, batch_size)
 
 
 class _BookLine(Callback):
@@ -136,8 +132,8 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, batch_size, params=N
     from .train import fit
     if trainer is None and (params is None or lr is None):
         raise ValueError("train_ch3 needs either trainer= or both params= and lr=, as in the book.")
-    step = _NominalStep(batch_size, trainer, params, lr)
-    return fit(_as_block(net), train_iter, test_iter, loss, num_epochs, trainer=step,
+    return fit(_as_block(net), train_iter, test_iter, loss, num_epochs,
+               trainer=trainer or _BookSGD(params, lr), nominal_batch_size=batch_size,
                ctx=mx.cpu(), callbacks=[_BookLine(timed=False)], verbose=False, progress=False)
 
 
@@ -146,7 +142,7 @@ def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs):
     from .train import fit
     print("training on", ctx)
     return fit(net, train_iter, test_iter, gloss.SoftmaxCrossEntropyLoss(), num_epochs,
-               trainer=_NominalStep(batch_size, trainer), ctx=ctx,
+               trainer=trainer, nominal_batch_size=batch_size, ctx=ctx,
                callbacks=[_BookLine(timed=True)], verbose=False, progress=False)
 
 

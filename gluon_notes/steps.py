@@ -100,9 +100,11 @@ class SupervisedStep:
     cached graph call per device instead of about ten imperative operator calls.
     """
 
-    def __init__(self, net, loss, trainer, ctx, accuracy=True, clip_norm=None, graph=None):
+    def __init__(self, net, loss, trainer, ctx, accuracy=True, clip_norm=None, graph=None,
+                 nominal_batch_size=None):
         self.net, self.loss, self.trainer, self.ctx = net, loss, trainer, ctx
         self.accuracy, self.clip_norm, self.graph = accuracy, clip_norm, graph
+        self.nominal_batch_size = nominal_batch_size
 
     def __call__(self, X, y):
         Xs, ys = split(X, self.ctx), split(y, self.ctx)
@@ -126,9 +128,11 @@ class SupervisedStep:
                 grads = [p.grad(c) for p in self.net.collect_params().values()
                          if p.grad_req != "null"]
                 gluon.utils.clip_global_norm(grads, self.clip_norm * n, check_isfinite=False)
-            self.trainer.update(n)
+            self.trainer.update(self.nominal_batch_size or n)
         else:
-            self.trainer.step(n)  # the real batch size, also for the last, smaller batch
+            # the real batch size, or the book's rule: the nominal one, also for the short last
+            # batch (whose step is then proportionally smaller)
+            self.trainer.step(self.nominal_batch_size or n)
 
     def _fused(self, Xs, ys, n):
         with autograd.record():

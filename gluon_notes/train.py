@@ -69,7 +69,7 @@ class TrainState:
 def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=None, ctx=None,
         seed=None, hybridize=False, init=None, accuracy=True, eval_loss=None, precise_bn=0,
         trainer=None, step=None, kvstore="device", checkpoint=None, resume=False, callbacks=(),
-        progress=None, verbose=True, **optimizer_settings):
+        progress=None, verbose=True, nominal_batch_size=None, **optimizer_settings):
     """Train ``net`` and return its ``History`` (book: ``train_ch3`` / ``train_ch5``).
 
     Parameters
@@ -118,6 +118,11 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=None, ct
         tqdm bar per epoch; by default only when stderr is a terminal.
     verbose : bool
         Print one line per epoch.
+    nominal_batch_size : int, optional
+        The batch size every update divides the summed gradient by. None (default): each
+        batch's own size. An int: that size for every batch, the book's rule (``train_ch3``
+        calls ``trainer.step(batch_size)``), so a short last batch takes a proportionally
+        smaller step. Not with ``step``.
     **optimizer_settings
         The settings of the Trainer ``fit`` builds (``optim.OptimizerSettings``):
         ``optimizer`` (name, 'sgd' by default, or an ``mx.optimizer.Optimizer`` instance, which
@@ -168,8 +173,12 @@ def fit(net, train_iter, test_iter=None, loss=None, num_epochs=5, *, lr=None, ct
         if not isinstance(kvstore, str) and "sync" in getattr(kvstore, "type", ""):
             from .dist import SyncTrainer  # the servers sum the workers' gradients
             trainer = SyncTrainer(trainer, kvstore)
+    if step is not None and nominal_batch_size is not None:
+        raise GluonNotesError("nominal_batch_size applies to fit's own step; a custom step= "
+                              "chooses its batch size itself, so drop one of the two.")
     step = step or SupervisedStep(net, loss, trainer, ctx, accuracy, settings.clip_norm,
-                                  graph=fuse_step(net, loss, accuracy, hybridize))
+                                  graph=fuse_step(net, loss, accuracy, hybridize),
+                                  nominal_batch_size=nominal_batch_size)
 
     history, start = History(), 0
     if resume:

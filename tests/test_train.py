@@ -99,6 +99,44 @@ def test_step_gets_the_real_batch_size():
     assert rec.sizes == [4, 4, 2]
 
 
+def test_nominal_batch_size_steps_every_batch_with_it():
+    X, y = toy_classification(n=10)
+    rec = StepSizes()
+    fit(make_mlp(), ArrayLoader(X, y, 4), num_epochs=1, trainer=rec, nominal_batch_size=4,
+        verbose=False)
+    assert rec.sizes == [4, 4, 4]  # the short last batch of 2 too: the book's rule
+
+
+def test_nominal_batch_size_makes_the_short_batch_step_smaller():
+    """With the book's rule a batch of 2 moves the weights by lr * (sum of its 2 gradients) / 4."""
+    X, y = toy_classification(n=2)
+    grads, moved = {}, {}
+    for rule in (None, 4):
+        mx.random.seed(0)
+        net = nn.Dense(3, in_units=12)
+        net.initialize(mx.init.Normal(0.1))
+        before = net.weight.data().copy()
+        with mx.autograd.record():
+            loss = gluon.loss.SoftmaxCrossEntropyLoss()(net(X), y)
+        loss.backward()
+        grads[rule] = net.weight.grad().asnumpy().copy()  # the sum over the 2 samples
+        mx.random.seed(0)
+        net = nn.Dense(3, in_units=12)
+        net.initialize(mx.init.Normal(0.1))
+        fit(net, ArrayLoader(X, y, 4), num_epochs=1, lr=0.5, nominal_batch_size=rule,
+            verbose=False)
+        moved[rule] = (before - net.weight.data()).asnumpy()
+    np.testing.assert_allclose(moved[None], 0.5 * grads[None] / 2, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(moved[4], 0.5 * grads[4] / 4, rtol=1e-4, atol=1e-6)
+
+
+def test_nominal_batch_size_with_a_custom_step_is_refused():
+    X, y = toy_classification(n=8)
+    with pytest.raises(GluonNotesError, match="nominal_batch_size"):
+        fit(make_mlp(), ArrayLoader(X, y, 4), num_epochs=1, nominal_batch_size=4,
+            step=lambda Xb, yb: {"loss": nd.array([0.0]), "n": 4}, verbose=False)
+
+
 def test_metrics_are_read_from_the_device_once_per_epoch(monkeypatch):
     """The number of device-to-host reads does not grow with the number of batches."""
     reads = {"n": 0}

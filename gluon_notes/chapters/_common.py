@@ -255,7 +255,10 @@ def run_classifier(args, make_net, loss=None, init=None, make_trainer=None, **fi
     """
     from ..data import load_data_fashion_mnist
     from ..train import fit
-    kvstore, parts = getattr(args, "kvstore", "device"), {}
+    # the book's batch rule: keep the short last batch and step it with the nominal batch size
+    # (train_ch3/train_ch5); sharded workers drop it instead, so that all take the same steps
+    kvstore, parts = getattr(args, "kvstore", "device"), dict(train_last_batch="keep")
+    book_rule = dict(nominal_batch_size=args.batch_size)
     if kvstore.startswith("dist"):  # one KVStore per process: the rank shards the data
         if make_trainer is not None:
             raise GluonNotesError("%s updates with the book's from-scratch SGD, which knows no "
@@ -263,7 +266,7 @@ def run_classifier(args, make_net, loss=None, init=None, make_trainer=None, **fi
                                   % (args.chapter, kvstore, args.chapter.replace("-scratch", "")))
         import mxnet as mx
         kvstore = args.distributed = mx.kv.create(kvstore)
-        parts = dict(num_parts=kvstore.num_workers, part_index=kvstore.rank)
+        parts, book_rule = dict(num_parts=kvstore.num_workers, part_index=kvstore.rank), {}
     train_iter, test_iter = load_data_fashion_mnist(
         args.batch_size, resize=getattr(args, "resize", None), limit=getattr(args, "limit", None),
         **parts)
@@ -275,7 +278,7 @@ def run_classifier(args, make_net, loss=None, init=None, make_trainer=None, **fi
         h = fit(net, train_iter, test_iter, loss, args.num_epochs, lr=args.lr, ctx=args.ctx,
                 init=init, hybridize=args.hybridize, seed=seed, trainer=trainer,
                 kvstore=kvstore if trainer is None else "device",
-                **checkpoint_kw(args, seed), **fit_kw)
+                **checkpoint_kw(args, seed), **dict(book_rule, **fit_kw))
         # test_acc_moving: the book's evaluation when precise BN is on
         return h, {k: h.last[k] for k in ("test_acc", "test_acc_moving") if k in h.last}
 
