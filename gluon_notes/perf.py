@@ -13,6 +13,13 @@ Design
   ``OMP_NUM_THREADS`` it leaves other OpenMP libraries in the process (PyTorch) alone. It suits
   convolutional networks; with the threaded engine, more OpenMP threads compete with the
   engine's and Python's threads instead.
+* The compute profile also bounds OpenMP's busy-waiting (``GOMP_SPINCOUNT``, libgomp, which
+  MXNet's wheel uses): between two operators an idle OpenMP thread spins before it sleeps, by
+  default for ~300,000 iterations. On a machine where other processes want the cores too (a
+  browser, a second training run), the spinning threads take the CPU from the thread that has
+  work, and a small CNN then trains 10-40x slower (docs/performance.md). A short spin keeps the
+  idle speed and yields under contention. Not set when the user set ``GOMP_SPINCOUNT`` or
+  ``OMP_WAIT_POLICY``.
 * Neither suits every network (figures: ``gluon-notes bench``, docs/performance.md), so the
   choice is per workload: chapters declare ``CPU_PROFILE = "compute"`` (the CNN chapters) and
   ``gluon-notes run`` restarts itself with that profile (``reexec``); ``gluon-notes bench``
@@ -26,6 +33,10 @@ import sys
 
 ENV_SWITCH = "GLUON_NOTES_PERF"
 PROFILES = ("default", "compute")
+#: OpenMP busy-wait iterations of the compute profile (libgomp's default: 300,000)
+SPINCOUNT = 10000
+#: variables that, when the user set one, make ``configure`` leave OpenMP's waiting alone
+_WAIT_VARIABLES = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
 _SWITCH_VALUES = {"0": "default", "default": "default", "1": "compute", "compute": "compute"}
 
 
@@ -55,7 +66,7 @@ def defaults(profile="compute"):
     if profile == "default":
         return {}
     return {"MXNET_OMP_MAX_THREADS": str(physical_cores()),
-            "MXNET_ENGINE_TYPE": "NaiveEngine"}
+            "MXNET_ENGINE_TYPE": "NaiveEngine", "GOMP_SPINCOUNT": str(SPINCOUNT)}
 
 
 def describe(profile):
@@ -108,6 +119,8 @@ def configure(environ=None):
         return {}
     applied = {}
     for key, value in defaults(profile).items():
+        if key in _WAIT_VARIABLES and any(k in environ for k in _WAIT_VARIABLES):
+            continue
         if key not in environ:
             environ[key] = applied[key] = value
     return applied

@@ -118,3 +118,14 @@ def test_cli_restarts_cnn_chapters_only_as_the_entry_point(fake_exec, monkeypatc
     monkeypatch.setattr(sys, "argv", ["gluon-notes", "run", "linreg", "--epochs", "1",
                                       "--out", str(tmp_path)])
     assert cli.main() == 0  # a default-profile chapter never restarts
+
+
+def test_compute_profile_bounds_openmp_spinning_unless_the_user_chose():
+    env = {perf.ENV_SWITCH: "1"}
+    assert perf.configure(env)["GOMP_SPINCOUNT"] == str(perf.SPINCOUNT)
+    for user in ({"OMP_WAIT_POLICY": "active"}, {"GOMP_SPINCOUNT": "300000"}):
+        env = dict(user, **{perf.ENV_SWITCH: "1"})
+        applied = perf.configure(env)
+        assert "GOMP_SPINCOUNT" not in applied and env == dict(user, **{
+            perf.ENV_SWITCH: "1"}, **applied)
+        assert applied["MXNET_ENGINE_TYPE"] == "NaiveEngine"
