@@ -10,7 +10,7 @@ from mxnet.gluon import nn
 from gluon_notes import bench, cli
 from gluon_notes.bench import core as bench_core, models as bench_models
 from conftest import require
-from gluon_notes.bench.models import BenchModel, MODELS
+from gluon_notes.bench.models import DEFAULT_MODELS, BenchModel, MODELS
 from gluon_notes.bench.twins import copy_to_torch
 from gluon_notes.errors import GluonNotesError
 
@@ -166,7 +166,7 @@ def test_bad_arguments_are_one_sentence(tmp_path, argv, match):
         bench.main(argv + ["--out", str(tmp_path)])
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", DEFAULT_MODELS)  # resnet18_96: test_bench_twins, at 32 px
 def test_torch_twins_compute_the_same(name):
     """Each PyTorch twin, given the Gluon weights, gives the Gluon outputs (float32)."""
     import mxnet as mx

@@ -12,7 +12,7 @@ def python(*args):
 
 def test_the_package_imports_no_cli_and_no_chapter():
     code = ("import sys; import gluon_notes.bench.core, gluon_notes.bench.loop, "
-            "gluon_notes.bench.pipeline, gluon_notes.bench.update; "
+            "gluon_notes.bench.pipeline, gluon_notes.bench.update, gluon_notes.bench.gemm; "
             "print([m for m in sys.modules if m == 'gluon_notes.cli' or m.startswith("
             "'gluon_notes.chapters')])")
     done = python("-c", code)
@@ -36,7 +36,7 @@ def test_loop_child_script_fails_with_one_sentence():
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [
         "gluon-notes: error: unknown bench model 'nope'; choose from book_net, softmax, mlp, "
-        "lenet, resnet18, custom."]
+        "lenet, resnet18, resnet18_96, custom."]
 
 
 def test_update_script_refuses_a_bad_count():

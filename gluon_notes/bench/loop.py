@@ -15,9 +15,7 @@ and the MLP with MXNet's threaded engine. ``GLUON_NOTES_PERF``, when set, applie
 """
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -27,10 +25,8 @@ from mxnet import nd
 from .. import perf
 from .models import get_bench_model, import_torch, set_torch_threads, torch_threads
 from ..data import ArrayLoader
-from ..errors import GluonNotesError
-from .script import ERROR_PREFIX, run_script
-
-TICK = "#tick"  # the child's progress line: one loop finished
+from .child import TICK, run_child
+from .script import run_script
 
 #: loop mode -> ``fit(hybridize=...)``; 'static' is what ``fit(hybridize=True)`` uses
 LOOP_MODES = {"imperative": False, "hybridize": dict(static_alloc=False),
@@ -144,26 +140,8 @@ def run_loop_child(model, modes, batch_size, samples, epochs, ctx, peer, torch_t
     spec = dict(model=model.name, modes=list(modes), batch_size=batch_size, samples=samples,
                 epochs=epochs, ctx=[ctx.device_type, ctx.device_id], peer=bool(peer),
                 torch_threads=torch_threads_n)
-    with tempfile.TemporaryFile(mode="w+") as err:  # a file: a chatty child cannot block on it
-        proc = subprocess.Popen([sys.executable, "-m", __name__, json.dumps(spec)],
-                                env=perf.child_env(model.cpu_profile), stdout=subprocess.PIPE,
-                                stderr=err, text=True)
-        lines = []
-        for line in proc.stdout:  # one TICK line per finished loop, then the rows as JSON
-            if line.strip() == TICK:
-                if tick:
-                    tick()
-            elif line.strip():
-                lines.append(line)
-        returncode = proc.wait()
-        err.seek(0)
-        stderr = err.read()
-    if returncode != 0 or not lines:
-        why = (stderr.strip().splitlines() or ["exit status %d" % returncode])[-1]
-        why = why.replace(ERROR_PREFIX, "")
-        raise GluonNotesError("the loop benchmark of %s failed in its child process: %s"
-                              % (model.name, why))
-    return json.loads(lines[-1])
+    return run_child(__name__, spec, model.cpu_profile,
+                     "the loop benchmark of %s" % model.name, tick)
 
 
 def main(argv=None):

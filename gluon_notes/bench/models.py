@@ -33,6 +33,11 @@ class BenchModel:
     #: CPU profile the loop benchmark trains it with (``gluon_notes.perf``): 'compute' for the
     #: convolutional networks, as ``gluon-notes run`` uses for the CNN chapters
     cpu_profile: str = "default"
+    #: the loop workload's batch size, samples per epoch and epochs for this model, where they
+    #: differ from the bench's defaults (a flag given on the command line wins)
+    loop: Optional[dict] = None
+    #: left out of a run unless named with ``--models`` (it would make a default run long)
+    opt_in: bool = False
 
 
 def book_net():
@@ -87,7 +92,9 @@ def _torch_custom(torch):
     return torch.nn.Sequential(MyDenseT(512, 256, True), Centered(), MyDenseT(256, 10, False))
 
 
-def _torch_resnet18_small(torch):
+def _torch_resnet18(torch, stem="small"):
+    """ResNet-18 (``models.resnet``): the book's stem ('imagenet': 7x7/2 conv + 3x3/2 max-pool)
+    or the small one of book 8.4 ('small': 3x3/1 conv, no pool)."""
     t = torch.nn
 
     class Residual(t.Module):  # attribute order = the Gluon block's parameter order
@@ -103,12 +110,16 @@ def _torch_resnet18_small(torch):
             Y = self.bn2(self.conv2(Y))
             return torch.relu(Y + (self.conv3(X) if self.conv3 is not None else X))
 
-    layers = [t.Conv2d(1, 64, 3, padding=1), t.BatchNorm2d(64), t.ReLU()]
+    if stem == "imagenet":
+        layers = [t.Conv2d(1, 64, 7, stride=2, padding=3), t.BatchNorm2d(64), t.ReLU(),
+                  t.MaxPool2d(3, stride=2, padding=1)]                  # (N, 64, H/4, W/4)
+    else:
+        layers = [t.Conv2d(1, 64, 3, padding=1), t.BatchNorm2d(64), t.ReLU()]  # (N, 64, H, W)
     cin = 64
     for i, c in enumerate((64, 128, 256, 512)):
         layers += [Residual(cin, c) if i == 0 else Residual(cin, c, True, 2), Residual(c, c)]
         cin = c
-    layers += [t.AdaptiveAvgPool2d(1), t.Flatten(), t.Linear(512, 10)]
+    layers += [t.AdaptiveAvgPool2d(1), t.Flatten(), t.Linear(512, 10)]  # (N, 10)
     return t.Sequential(*layers)
 
 
@@ -123,11 +134,16 @@ MODELS = {m.name: m for m in [
     BenchModel("lenet", lambda: get_model("lenet"), (1, 28, 28), 10, _torch_lenet,
                "LeNet, sigmoid (5.5)", "compute"),
     BenchModel("resnet18", lambda: get_model("resnet18_small"), (1, 28, 28), 10,
-               _torch_resnet18_small, "ResNet-18, 3x3 stem for small images (8.4)", "compute"),
+               _torch_resnet18, "ResNet-18, 3x3 stem for small images (8.4)", "compute"),
+    BenchModel("resnet18_96", lambda: get_model("resnet18"), (1, 96, 96), 10,
+               lambda torch: _torch_resnet18(torch, "imagenet"),
+               "ResNet-18, the book's 7x7 stem, 96x96 inputs (5.11)", "compute",
+               loop=dict(batch_size=64, samples=256, epochs=4), opt_in=True),
     BenchModel("custom", custom_net, (512,), 10, _torch_custom,
                "MyDense 256 -> CenteredLayer -> MyDense 10 (4.4)"),
 ]}
-DEFAULT_MODELS = list(MODELS)
+#: the models of a run without ``--models``
+DEFAULT_MODELS = [name for name, m in MODELS.items() if not m.opt_in]
 
 
 def get_bench_model(name):
