@@ -1,10 +1,11 @@
 """The one training loop (``train.fit``) against a plain PyTorch eager loop, whole epochs.
 
 Both train the same architecture with SGD (lr 0.1) at the same batch size on the same synthetic
-Fashion-MNIST-shaped data held in memory (``(N, 1, 28, 28)`` images, 10 classes), shuffle every
-epoch, and accumulate the loss and the correct predictions on the device, reading them once per
-epoch. Throughput is samples/s over whole epochs; the first epoch (deferred initialization,
-graph construction, memory planning) is a warm-up and is left out. PyTorch's epochs run in
+Fashion-MNIST-like data held in memory (images of the model's input shape: ``(N, 1, 28, 28)``,
+or ``(N, 1, 96, 96)`` for ResNet-18 as the book resizes them; 10 classes), shuffle every epoch,
+and accumulate the loss and the correct predictions on the device, reading them once per epoch.
+Throughput is samples/s over whole epochs; the first epoch (deferred initialization, graph
+construction, memory planning) is a warm-up and is left out. PyTorch's epochs run in
 turn with those of ``fit`` in the 'static' mode, in the same process.
 
 Each model trains in a child process of its own (``python -m gluon_notes.bench.loop``), started
@@ -36,7 +37,7 @@ LOOP_MODES = {"imperative": False, "hybridize": dict(static_alloc=False),
 def synthetic_images(samples, shape, classes, seed=0):
     """Uniform images and random labels, as numpy arrays (the same for MXNet and PyTorch)."""
     rng = np.random.RandomState(seed)
-    X = rng.uniform(size=(samples,) + tuple(shape)).astype(np.float32)  # (N, 1, 28, 28)
+    X = rng.uniform(size=(samples,) + tuple(shape)).astype(np.float32)  # (N, 1, H, W)
     y = rng.randint(0, classes, size=samples).astype(np.float32)        # (N,)
     return X, y
 
@@ -76,7 +77,7 @@ def torch_epochs(model, X, y, batch_size, torch):
         total, correct = torch.zeros(()), torch.zeros((), dtype=torch.long)
         for lo in range(0, n, batch_size):
             idx = perm[lo:lo + batch_size]
-            Xb, yb = Xt[idx], yt[idx]                                   # (B, 1, 28, 28), (B,)
+            Xb, yb = Xt[idx], yt[idx]                                   # (B, 1, H, W), (B,)
             y_hat = net(Xb)
             l = loss(y_hat, yb)
             opt.zero_grad()
