@@ -9,8 +9,8 @@ Design
 * The global batch is the chapter's batch (``--batch-size``) for every number of workers, each
   worker taking ``B / N``: the runs follow the single-process optimization path, so the
   time-to-accuracy compares speed alone (``--per-worker-batch``: every worker takes ``B``).
-  Workers share the host's cores: each gets ``cores / N`` OpenMP threads and the chapter's
-  CPU profile.
+  Workers share the host's cores: each gets ``cores / N`` OpenMP threads (or
+  ``--threads-per-worker``) and the chapter's CPU profile.
 * Figures, from every worker's ``StepTimer`` record: samples/s = all workers' training samples
   / the slowest worker's training seconds (epochs' loops only: start-up and evaluation
   excluded); time-to-accuracy = rank 0's wall seconds from the start of training to the end of
@@ -78,6 +78,8 @@ def parse_args(argv, prog):
                    help="every worker takes --batch-size (the global batch grows with N)")
     p.add_argument("--target", type=target, action="append", default=[], metavar="CH=ACC",
                    help="test accuracy to reach (default mlp=0.8, lenet=0.7)")
+    p.add_argument("--threads-per-worker", type=positive_int,
+                   help="OpenMP threads of each worker (default: physical cores / workers)")
     p.add_argument("--every", type=positive_int, default=EVERY,
                    help="time one step in EVERY for the KVStore share (default %(default)s)")
     p.add_argument("--timeout", type=positive_float, default=900.0,
@@ -129,12 +131,12 @@ def run_one(args, chapter, workers, folder):
     command = [sys.executable, "-m", "gluon_notes.dist.bench_worker", chapter, str(folder),
                "--kvstore", "dist_sync", "--epochs", str(epochs), "--batch-size", str(local),
                "--out", str(folder / "chapter")] + (["--limit", str(limit)] if limit else [])
-    threads = max(1, perf.physical_cores() // workers)
     env = {"GLUON_NOTES_BENCH_EVERY": str(args.every)}
-    for key, value in ((perf.ENV_SWITCH, cpu_profile(chapter)),
-                       ("MXNET_OMP_MAX_THREADS", str(threads))):
-        if key not in os.environ:  # the user's own setting wins
-            env[key] = value
+    if perf.ENV_SWITCH not in os.environ:  # the user's own settings win over the defaults
+        env[perf.ENV_SWITCH] = cpu_profile(chapter)
+    if args.threads_per_worker or "MXNET_OMP_MAX_THREADS" not in os.environ:
+        env["MXNET_OMP_MAX_THREADS"] = str(args.threads_per_worker
+                                           or max(1, perf.physical_cores() // workers))
     t = time.perf_counter()
     with open(folder / "launch.log", "w") as log:
         status = launch(workers, args.num_servers, command, env=env, timeout=args.timeout,
@@ -206,10 +208,11 @@ def plot(rows, path):
         axes[0].plot(ws, [r["samples_per_sec"] for r in mine], "o-", color="C%d" % i,
                      label=chapter)
         reached = [r for r in mine if r["time_to_accuracy"] is not None]
+        missed = [str(r["workers"]) for r in mine if r["time_to_accuracy"] is None]
         axes[1].plot([r["workers"] for r in reached], [r["time_to_accuracy"] for r in reached],
-                     "o-", color="C%d" % i,
-                     label="%s to %.2f (%d not reached)" % (chapter, mine[0]["target"],
-                                                           len(mine) - len(reached)))
+                     "o-", color="C%d" % i, label="%s to %.2f%s" % (
+                         chapter, mine[0]["target"],
+                         " (not reached: %s workers)" % ",".join(missed) if missed else ""))
         shared = [r for r in mine if r["comm_share"] is not None]
         axes[2].plot([r["workers"] for r in shared], [r["comm_share"] for r in shared], "o-",
                      color="C%d" % i, label=chapter)
@@ -218,7 +221,8 @@ def plot(rows, path):
         ax.set_xlabel("workers")
         ax.set_ylabel(ylabel)
         ax.set_xticks(sorted({r["workers"] for r in rows}))
-        ax.set_ylim(bottom=0)
+    axes[0].set_yscale("log")  # the chapters differ by orders of magnitude
+    axes[1].set_ylim(bottom=0)
     axes[2].set_ylim(0, 1)
     finish_figure(fig, axes, path, title="dist_sync on one host")
 
