@@ -7,7 +7,12 @@ Design
 * ``check_mxnet()`` checks the installed version once, on first use, and raises one sentence
   when it is not the 1.9 line these functions were written against.
 * Public MXNet API is used directly everywhere else; nothing here changes MXNet's behaviour.
+* numpy >= 1.24: the aliases it removed (``np.bool``, ...) are restored by
+  ``restore_numpy_aliases``, which lives in ``numpy_compat`` (no mxnet import) so that the
+  package can apply it before MXNet is imported; it is re-exported here.
 """
+from .numpy_compat import REMOVED_ALIASES, check_numpy, restore_numpy_aliases  # noqa: F401
+
 import mxnet as mx
 
 from .errors import GluonNotesError
