@@ -14,7 +14,9 @@ Design
 * ``gluon_notes/__init__.py`` calls both before anything imports mxnet, so the package import,
   the ``gluon-notes`` command and ``python -m gluon_notes...`` all run with them. A script that
   imports mxnet itself imports ``gluon_notes`` first.
-* This module imports numpy only, never mxnet (``gluon_notes.compat`` re-exports it).
+* This module imports numpy only, never mxnet nor the rest of the package (no relative
+  imports), so a script that must not import the package can load it by file path
+  (``importlib.util.spec_from_file_location``); ``gluon_notes.compat`` re-exports it.
 """
 import builtins
 import warnings

@@ -157,6 +157,24 @@ def test_check_numpy_refuses_outside_the_range_in_one_sentence(version):
     assert _one_sentence(str(info.value)) and ("numpy %s is installed" % version) in str(info.value)
 
 
+def test_the_shim_loads_by_file_path_without_the_package_and_lets_mxnet_import():
+    """What a script that must not import the package (``dist/role.py``: mxnet's import turns it
+    into a KVStore server) can do: load numpy_compat.py by path, then import mxnet."""
+    seen = _run("import importlib.util, json, sys\n"
+                "spec = importlib.util.spec_from_file_location('shim', %r)\n"
+                "shim = importlib.util.module_from_spec(spec)\n"
+                "spec.loader.exec_module(shim)\n"
+                "shim.check_numpy()\n"
+                "restored = shim.restore_numpy_aliases()\n"
+                "import mxnet as mx\n"
+                "x = mx.np.array([1.0, -1.0])\n"
+                "print(json.dumps([restored, x[x > 0].asnumpy().tolist(),\n"
+                "                  [m for m in sys.modules if m.startswith('gluon_notes')]]))\n"
+                % numpy_compat.__file__)
+    restored, positive, package_modules = seen
+    assert set(restored) <= set(SIX) and positive == [1.0] and package_modules == []
+
+
 def test_this_process_restored_exactly_what_its_numpy_lacked():
     import numpy
     assert all(getattr(numpy, n) is getattr(builtins, n) for n in numpy_compat.RESTORED)
