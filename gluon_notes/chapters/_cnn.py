@@ -9,9 +9,12 @@ Every chapter-5 script reads as "model + the book's settings + one call to the l
 
 The network is hybridized (the whole graph is compiled) unless ``--imperative`` is given;
 ``--summary`` prints each layer's output shape and parameter count and exits without training.
-Before either, a dry shape inference on the network's symbol (``check_side``; nothing is
-allocated) refuses an image side the network cannot take, naming the failing layer and the
-valid range of ``--resize``.
+``--quantize [naive|entropy]`` (CPU only) quantizes each trained network to int8 (calibrated on
+the first ``--calib-images`` training images), scores the test set with both and times both at
+batch 1 and 64; the figures go into ``metrics.json`` (``int8_*``, ``fp32_*``). Before all that,
+a dry shape inference on the network's symbol (``check_side``; nothing is allocated) refuses an
+image side the network cannot take, naming the failing layer and the valid range of
+``--resize``.
 """
 import contextlib
 import io
@@ -21,13 +24,17 @@ import mxnet as mx
 import numpy as np
 
 from ..errors import InputShapeError
+from ..errors import GluonNotesError
 from ..models import get_model
 from ..summary import print_summary
-from ._common import add_data_args, nonnegative_int, parse_args, run_classifier
+from ._common import (add_data_args, nonnegative_int, parse_args, positive_int, run_classifier,
+                      save_results)
 
 #: MXNet 1.9 (built without USE_INT64_TENSOR_SIZE) holds fewer elements than this in one array
 MAX_ELEMENTS = 2 ** 31 - 1
 SIDE_LIMIT = 46341  # (1, 1, 46341, 46341) alone exceeds MAX_ELEMENTS
+CALIB_BATCH = 64  # calibration batch size of --quantize
+INT8_BATCHES = (1, 64)  # batch sizes --quantize times
 
 
 def cnn_args(resize=None, extra=None, precise_bn=0):
@@ -40,6 +47,14 @@ def cnn_args(resize=None, extra=None, precise_bn=0):
         p.add_argument("--precise-bn", type=nonnegative_int, default=precise_bn, metavar="N",
                        help="before each evaluation, recompute BatchNorm statistics from N "
                             "training batches; 0 uses the moving averages (default %(default)s)")
+        p.add_argument("--quantize", nargs="?", const="naive", default=None,
+                       choices=("naive", "entropy"),
+                       help="after training, quantize the network to int8 (CPU, oneDNN) with "
+                            "this calibration (naive when no mode is given) and score the test "
+                            "set and the speed at batch 1 and 64 with int8 next to fp32")
+        p.add_argument("--calib-images", type=positive_int, default=512, metavar="N",
+                       help="--quantize calibrates on the first N training images "
+                            "(default %(default)s)")
         if extra is not None:
             extra(p)
     return add
@@ -137,4 +152,51 @@ def run_cnn(chapter, defaults, doc, argv, model=None, make_net=None, extra=None,
     fit_kw.setdefault("precise_bn", args.precise_bn)
     if fit_kw_fn is not None:
         fit_kw.update(fit_kw_fn(args))
-    return run_classifier(args, make_net, **fit_kw)
+    if not args.quantize:
+        return run_classifier(args, make_net, **fit_kw)
+    check_quantize(args)
+    nets = []  # the trained network of each seed, in the order of metrics["runs"]
+    metrics = run_classifier(args, lambda: nets.append(make_net()) or nets[-1], **fit_kw)
+    return add_int8_scores(args, nets, metrics)
+
+
+def check_quantize(args):
+    """Refuse, before training, a ``--quantize`` run that could not score int8 at its end."""
+    from ..quantize import check_settings
+    check_settings(args.quantize, args.ctx)
+    if getattr(args, "kvstore", "device").startswith("dist"):
+        raise GluonNotesError("--quantize scores in one process; drop --kvstore %s (quantize "
+                              "the network of a single-process run)." % args.kvstore)
+
+
+def add_int8_scores(args, nets, metrics):
+    """Quantize each seed's trained net, add its int8 and fp32 figures to its run and their
+    means over the seeds to ``metrics``, print one line per seed, and rewrite metrics.json."""
+    from ..data import load_data_fashion_mnist
+    from ..quantize import compare, frozen, layer_report, quantize
+    resize, limit = args.resize, args.limit
+    calib_iter, _ = load_data_fashion_mnist(CALIB_BATCH, resize=resize, shuffle_train=False,
+                                            limit=min(args.calib_images, limit or 60000))
+    _, test_iter = load_data_fashion_mnist(args.batch_size, resize=resize, limit=limit)
+    images = next(iter(test_iter))[0]  # repeated up to the batch sizes timed if fewer
+    runs = [r for r in metrics["runs"] if not r.get("interrupted")]
+    for run, net in zip(runs, nets):
+        qnet = quantize(net, calib_iter, args.quantize, num_calib_batches=-(
+            -args.calib_images // CALIB_BATCH), ctx=args.ctx[0])
+        run.update(compare(frozen(net), qnet, test_iter, images, INT8_BATCHES))
+        metrics.setdefault("int8_layers", layer_report(qnet))
+        print("int8 (%s) seed %d: test acc %.4f vs fp32 %.4f (%+.2f points), %.1f%% of "
+              "predictions unchanged; speed-up %s" % (
+                  args.quantize, run["seed"], run["int8_test_acc"], run["fp32_test_acc"],
+                  100 * (run["int8_test_acc"] - run["fp32_test_acc"]),
+                  100 * run["int8_agreement"],
+                  ", ".join("%.2fx at batch %d" % (run["int8_speedup_b%d" % b], b)
+                            for b in INT8_BATCHES)))
+    keys = [k for k in runs[0] if k.startswith(("int8_", "fp32_"))] if runs else []
+    for key in keys:
+        values = [r[key] for r in runs]
+        metrics.update({key + "_mean": sum(values) / len(values), key + "_per_seed": values})
+    metrics.update(int8_mode=args.quantize,
+                   int8_calib_images=min(args.calib_images, limit or args.calib_images))
+    save_results(args, metrics)
+    return metrics
