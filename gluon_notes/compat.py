@@ -141,3 +141,32 @@ def mark_grad_fresh(array):
     ``Trainer.step`` updates with it again without a new backward pass)."""
     check_mxnet()
     array._fresh_grad = True
+
+
+def trainer_internals(trainer):
+    """The private state ``gluon.Trainer.step`` works from, as a dict: ``params`` (the
+    Parameters, in the order of the optimizer's indices), ``updaters`` (one per device),
+    ``scale`` (the gradient scale before division by the batch size), ``kvstore``,
+    ``update_on_kvstore``, ``ready`` (KVStore and parameters initialized) and ``loss_scaler``
+    (AMP's, or None)."""
+    check_mxnet()
+    return dict(params=trainer._params, updaters=trainer._updaters, scale=trainer._scale,
+                kvstore=trainer._kvstore, update_on_kvstore=trainer._update_on_kvstore,
+                ready=trainer._kv_initialized and not trainer._params_to_init,
+                loss_scaler=getattr(trainer, "_amp_loss_scaler", None))
+
+
+def param_arrays(p):
+    """A Parameter's ``(data list, gradient list)``, one array per device (None before init);
+    the lists are replaced, not changed, when the parameter moves or changes ``grad_req``."""
+    check_mxnet()
+    return p._data, p._grad
+
+
+def optimizer_lrs_wds(optimizer, device_id, indices):
+    """Count one update of ``indices`` on device ``device_id``, as ``Optimizer.update`` does,
+    and return their learning rates and weight decays (two lists)."""
+    check_mxnet()
+    optimizer._set_current_context(device_id)
+    optimizer._update_count(indices)
+    return optimizer._get_lrs(indices), optimizer._get_wds(indices)
