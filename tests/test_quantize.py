@@ -147,3 +147,37 @@ def test_run_batchnorm_quantize_writes_int8_next_to_fp32(tmp_path, capsys):
     assert "sg_mkldnn_conv_bn_0" in m["int8_layers"]["int8"]
     out = capsys.readouterr().out
     assert out.count("int8 (naive) seed 0: test acc") == 1
+
+
+def test_int8_bench_rows_relate_their_columns():
+    from gluon_notes.bench.int8 import format_int8_table, run_int8
+    rows = run_int8(["softmax"], batch_sizes=(1, 2), calib="synthetic", calib_images=8,
+                    repeats=1, target_seconds=0.001)
+    assert [(r["model"], r["batch"]) for r in rows] == [("softmax", 1), ("softmax", 2)]
+    for r in rows:
+        assert r["speedup"] == pytest.approx(r["fp32_ms"] / r["int8_ms"])
+        assert 0 <= r["unchanged"] <= 1 and r["calib"] == "synthetic" and r["mode"] == "naive"
+    table = format_int8_table(rows).splitlines()
+    assert len(table) == 3 and table[0].split()[:2] == ["model", "batch"]
+    assert table[2].split()[:2] == ["softmax", "2"]
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(models=["book_net"], calib="fashion-mnist"), "not Fashion-MNIST images"),
+    (dict(models=["softmax"], calib="imagenet"), "unknown calibration source"),
+    (dict(models=["nope"]), "unknown bench model"),
+])
+def test_int8_bench_bad_arguments_are_one_sentence(kw, match):
+    from gluon_notes.bench.int8 import run_int8
+    with pytest.raises(GluonNotesError, match=match):
+        run_int8(**kw)
+
+
+def test_int8_bench_script_prints_the_cpu_and_the_table(capsys):
+    from gluon_notes.bench.int8 import cpu_int8_support, main
+    main(["--models", "softmax", "--calib", "synthetic", "--calib-images", "8",
+          "--repeats", "1", "--batch-sizes", "1"])
+    out = capsys.readouterr().out.splitlines()
+    vnni = cpu_int8_support()["vnni"]
+    assert ("VNNI: %s" % ("yes" if vnni else "no")) in out[0] and "OpenMP thread" in out[0]
+    assert out[1].split()[0] == "model" and out[2].split()[:2] == ["softmax", "1"]
