@@ -84,21 +84,33 @@ class BucketedSGD(mx.optimizer.SGD):
     def _update_impl(self, indices, weights, grads, states, multi_precision=False):
         if not isinstance(indices, (tuple, list)) or multi_precision:
             return super()._update_impl(indices, weights, grads, states, multi_precision)
+        calls = self.dispatch(indices, weights, grads)
+        if calls[0][0] == "mxnet":  # MXNet's own dispatch
+            return super()._update_impl(indices, weights, grads, states)
+        for kind, positions in calls:
+            if kind == "multi":
+                super()._update_impl(*([seq[k] for k in positions]
+                                       for seq in (indices, weights, grads, states)))
+            else:
+                k = positions[0]
+                self._update_one(indices[k], weights[k], grads[k], states[k])
+        return None
+
+    def dispatch(self, indices, weights, grads):
+        """The update calls for one list of tensors, as ``(kind, positions)`` pairs: ``'multi'``
+        (one multi-tensor call), ``'single'`` (``sgd_update`` of one tensor), or one
+        ``'mxnet'`` pair over all positions (MXNet's ``SGD`` dispatch: one multi-tensor call for
+        dense tensors). Planned once per list of indices (sizes and storage types are fixed)."""
         key = tuple(indices)
         plan = self._plans.get(key)
-        if plan is None:  # once per set of parameters: sizes and storage types do not change
+        if plan is None:
             dense = all(a.stype == "default" for a in list(weights) + list(grads))
             plan = self._plans[key] = size_buckets(
                 [w.size for w in weights], self.single_update_size) if dense else ([], None)
         singles, groups = plan
-        if groups is None or (not singles and len(groups) == 1):  # MXNet's own dispatch
-            return super()._update_impl(indices, weights, grads, states)
-        for group in groups:
-            super()._update_impl(*([seq[k] for k in group]
-                                   for seq in (indices, weights, grads, states)))
-        for k in singles:
-            self._update_one(indices[k], weights[k], grads[k], states[k])
-        return None
+        if groups is None or (not singles and len(groups) == 1):
+            return [("mxnet", list(range(len(indices))))]
+        return [("multi", g) for g in groups] + [("single", [k]) for k in singles]
 
     def _update_one(self, index, weight, grad, state):
         self._update_count(index)

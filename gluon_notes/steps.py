@@ -20,6 +20,7 @@ from mxnet import autograd, gluon, nd
 from .compat import deferred_ctx, param_state
 from .context import ContextError, as_ctx_list
 from .errors import GluonNotesError
+from .fast_update import DirectUpdate
 from .inputs import forward_checked
 
 LAG = 4  # batches the host may run ahead of the device
@@ -97,7 +98,9 @@ class SupervisedStep:
     measured), 'n': batch size}``; values are NDArrays on ``ctx[0]``, nothing is synced.
 
     With ``graph`` (a hybridized ``fused.TrainGraph``), forward, loss and accuracy are one
-    cached graph call per device instead of about ten imperative operator calls.
+    cached graph call per device instead of about ten imperative operator calls; on one device
+    the update is then ``fast_update.DirectUpdate`` (``trainer.step``'s operator calls without
+    its per-call Python work: the cached graph gives the same parameters gradients every step).
     """
 
     def __init__(self, net, loss, trainer, ctx, accuracy=True, clip_norm=None, graph=None,
@@ -105,8 +108,12 @@ class SupervisedStep:
         self.net, self.loss, self.trainer, self.ctx = net, loss, trainer, ctx
         self.accuracy, self.clip_norm, self.graph = accuracy, clip_norm, graph
         self.nominal_batch_size = nominal_batch_size
+        self.one_graph = graph is not None and len(ctx) == 1
+        self.direct = DirectUpdate(trainer) if self.one_graph else None
 
     def __call__(self, X, y):
+        if self.one_graph:
+            return self._fused_one(X, y)
         Xs, ys = split(X, self.ctx), split(y, self.ctx)
         if self.graph is not None:
             return self._fused(Xs, ys, X.shape[0])
@@ -132,7 +139,25 @@ class SupervisedStep:
         else:
             # the real batch size, or the book's rule: the nominal one, also for the short last
             # batch (whose step is then proportionally smaller)
-            self.trainer.step(self.nominal_batch_size or n)
+            size = self.nominal_batch_size or n
+            if self.direct is not None:
+                self.direct(size)
+            else:  # looked up per step: a callback may wrap trainer.step
+                self.trainer.step(size)
+
+    def _fused_one(self, X, y):
+        """``_fused`` on one device, without the per-device lists."""
+        c = self.ctx[0]
+        with autograd.record():
+            out = self.graph(X.as_in_context(c), y.as_in_context(c))
+        loss, correct_ = (out[0], out[1]) if self.accuracy else (out, None)
+        loss.backward()
+        n = X.shape[0]
+        self._update(n)
+        out = {"loss": loss, "n": n}
+        if self.accuracy:
+            out["correct"] = correct_
+        return out
 
     def _fused(self, Xs, ys, n):
         with autograd.record():

@@ -20,6 +20,15 @@ def test_size_buckets_single_out_large_tensors_and_group_similar_sizes():
     assert every == list(range(5))
 
 
+
+def test_dispatch_names_the_update_calls_its_update_makes():
+    opt = BucketedSGD()
+    weights = [nd.zeros((n,)) for n in (200704, 256, 2560, 10)]  # MLP 784-256-10
+    calls = opt.dispatch([0, 1, 2, 3], weights, weights)
+    assert calls == [("multi", [3, 1, 2]), ("single", [0])]
+    small = [nd.zeros((n,)) for n in (150, 6, 2400, 16)]  # one similar-size group: MXNet's own
+    assert opt.dispatch([4, 5, 6, 7], small, small) == [("mxnet", [0, 1, 2, 3])]
+
 def net_with_mixed_sizes():
     net = nn.HybridSequential()  # 300 x 256 = 76.8k (single), 256, 256 x 10, 10: two kinds
     net.add(nn.Dense(256, activation="relu", in_units=300), nn.Dense(10, in_units=256))
