@@ -33,7 +33,8 @@ def test_linreg_on_two_devices(tmp_path):
 
 
 def test_poly_fit_normal_recovers_the_cubic(tmp_path):
-    m = run("poly-fit", tmp_path)
+    m = run("poly-fit", tmp_path, "--hybridize")  # the default 200 epochs; hybridized is faster
+    assert m["settings"]["num_epochs"] == 200 and m["settings"]["hybridize"] is True
     assert m["max_normal_max_abs_err"] < 0.1
     exp = m["runs"][0]["experiments"]
     # underfitting: a line cannot follow the cubic; overfitting: 2 samples, high test loss
@@ -43,9 +44,9 @@ def test_poly_fit_normal_recovers_the_cubic(tmp_path):
 
 @pytest.mark.parametrize("chapter", ["weight-decay-scratch", "weight-decay"])
 def test_weight_decay_lowers_the_test_loss(chapter, tmp_path):
-    m = run(chapter, tmp_path, "--epochs", "30")
+    m = run(chapter, tmp_path, "--epochs", "30", "--hybridize")
     exp = m["runs"][0]["experiments"]
-    assert m["test_loss_lowered"] is True
+    assert m["test_loss_lowered"] is True and m["settings"]["hybridize"] is True
     assert exp["wd=3"]["final_test_loss"] < exp["wd=0"]["final_test_loss"]
     assert exp["wd=3"]["w_l2_norm"] < exp["wd=0"]["w_l2_norm"]
 
