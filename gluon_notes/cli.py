@@ -14,10 +14,12 @@ USAGE = """gluon-notes list                  chapters and what each shows
 gluon-notes run CHAPTER [options] run one (see `gluon-notes run CHAPTER --help`)
 gluon-notes data [--root DIR]     find and verify Fashion-MNIST
 gluon-notes bench [options]       hybridized vs imperative speed
-gluon-notes report [--quick] [--out DIR]
+gluon-notes report [--quick] [--out DIR] [--readme README.md] [--from DIR]
                                   run every chapter, compare with the book's figures
 gluon-notes launch -n N -s S -- run CHAPTER --kvstore dist_sync [options]
-                                  the same chapter on N workers and S servers (MXNet's KVStore)"""
+                                  the same chapter on N workers and S servers (MXNet's KVStore)
+gluon-notes launch --bench [options]
+                                  samples/s and time to accuracy on 1, 2 and 4 workers"""
 
 
 def _list(argv):

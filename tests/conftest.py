@@ -17,6 +17,7 @@ import random
 import shutil
 
 import numpy as np
+import gluon_notes  # noqa: F401  (before mxnet: restores the numpy aliases mxnet 1.9.1 needs)
 import mxnet as mx
 import pytest
 

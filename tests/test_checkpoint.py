@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 
+import gluon_notes  # noqa: F401  (numpy >= 1.24: before mxnet)
 import mxnet as mx
 import numpy as np
 import pytest
@@ -30,6 +31,7 @@ from gluon_notes.train import fit, make_trainer, prepare_net
 # yet, so the pid cannot belong to another process.
 ZYGOTE = textwrap.dedent('''
     import json, os, sys, time, traceback
+    import gluon_notes  # noqa: F401  (numpy >= 1.24: before mxnet)
     import mxnet as mx
     import numpy as np
     from mxnet import nd

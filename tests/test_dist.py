@@ -36,6 +36,7 @@ import sys
 import time
 
 import numpy as np
+import gluon_notes  # noqa: F401  (numpy >= 1.24: before mxnet)
 import mxnet as mx
 from mxnet import gluon, nd
 

@@ -16,11 +16,11 @@ import io
 import re
 
 import numpy as np
+import gluon_notes  # noqa: F401  (first: the CPU profile and, on numpy >= 1.24, the aliases)
 import mxnet as mx
 from mxnet import gluon, init
 from mxnet.gluon import nn
 
-import gluon_notes  # noqa: F401  (the CPU profile, before MXNet starts its engine)
 from gluon_notes.bench.pipeline import _trust_verified_files
 from gluon_notes.data import find_fashion_mnist, load_fashion_mnist
 

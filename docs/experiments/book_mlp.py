@@ -9,6 +9,7 @@ then the mean of the last epoch's test accuracy).
 """
 import argparse
 
+import gluon_notes  # noqa: F401  (first: on numpy >= 1.24 it restores the aliases mxnet needs)
 from mxnet import gluon, init
 from mxnet.gluon import loss as gloss, nn
 

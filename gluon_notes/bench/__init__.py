@@ -9,8 +9,9 @@ Design
 * ``models`` holds the networks and their PyTorch twins, ``timing`` one ``(model, workload)``
   case, ``loop`` whole epochs of ``train.fit`` in a child process
   (``python -m gluon_notes.bench.loop``), ``update`` the optimizer step alone
-  (``python -m gluon_notes.bench.update``), ``pipeline`` the data + loop against d2lzh's
-  (``python -m gluon_notes.bench.pipeline``).
+  (``python -m gluon_notes.bench.update``), ``gemm`` the machine's fp32 GEMM rate and ``flops``
+  each CNN's work counted from its layer shapes (achieved GFLOP/s), ``pipeline`` the data +
+  loop against d2lzh's (``python -m gluon_notes.bench.pipeline``).
 * The package imports nothing from ``gluon_notes.cli`` or ``gluon_notes.chapters``: the CLI
   imports it, never the reverse.
 """
@@ -23,7 +24,9 @@ _PUBLIC = {"main": "core", "parse_args": "core", "run": "core", "machine_info": 
            "import_torch": "models",
            "copy_to_torch": "twins", "check_twin": "twins", "TwinMismatch": "twins",
            "WORKLOADS": "report", "format_table": "report", "plot_bench": "report",
-           "MODES": "timing", "Case": "timing", "time_case": "timing"}
+           "MODES": "timing", "Case": "timing", "time_case": "timing", "RUNNERS": "core",
+           "measure_gemm": "gemm", "gemm_rates": "gemm", "model_flops": "flops",
+           "add_achieved": "flops"}
 __all__ = sorted(_PUBLIC)
 
 

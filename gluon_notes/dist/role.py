@@ -128,6 +128,17 @@ def guard(argv, what):
     sys.exit(status if status >= 0 else 128 - status)
 
 
+def restore_numpy_aliases():
+    """numpy >= 1.24 lacks aliases mxnet 1.9.1 uses; this script must not import the package
+    (its import would start MXNet's engine), so it loads ``numpy_compat`` by its path."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "numpy_compat.py")
+    spec = importlib.util.spec_from_file_location("_gluon_notes_numpy_compat", path)
+    shim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shim)
+    shim.restore_numpy_aliases()
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     role = os.environ.get("DMLC_ROLE")
@@ -139,6 +150,7 @@ def main(argv=None):
         run_scheduler()
     elif role == "server":
         watch_scheduler(what)
+        restore_numpy_aliases()
         import mxnet  # noqa: F401  (the import runs the server and exits)
     else:
         sys.exit("role.py: DMLC_ROLE must be scheduler or server, got %r." % role)
