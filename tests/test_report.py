@@ -51,7 +51,7 @@ def test_linreg_batch_mean_loss_is_shown_not_compared():
     runs = [dict(seed=0, history=[dict(epoch=3, loss=6e-5)])]
     c = compare("linreg", dict(_metrics("linreg"), runs=runs))
     assert c["verdict"] == "measured differently" and c["value"] == pytest.approx(6e-5)
-    c = compare("linreg", dict(_metrics("linreg"), runs=runs, final_train_loss=4.8e-5))
+    c = compare("linreg", dict(_metrics("linreg"), runs=runs, final_train_loss_mean=4.8e-5))
     assert c["verdict"] == "equal" and c["value"] == 4.8e-5
 
 

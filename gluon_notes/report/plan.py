@@ -41,7 +41,7 @@ QUICK_ARGS = dict(BOOK_ARGS, **{
 _ACC = dict(metric="test_acc_mean", label="test accuracy", higher_is_better=True, tol=0.005)
 # the book prints the loss of all 1,000 samples after the epoch; a chapter that records only
 # the mean of the epoch's batch losses (``final_batch_loss``) is shown, not compared
-_LINREG = dict(metric="final_train_loss", label="training loss after the last epoch",
+_LINREG = dict(metric="final_train_loss_mean", label="training loss after the last epoch",
                fallback="final_batch_loss", higher_is_better=False, rel_tol=0.1, value=4.9e-5,
                settings=dict(num_epochs=3, batch_size=10, lr=0.03))
 _POLY_W, _POLY_B = [1.176, -3.393, 5.604], 4.987
