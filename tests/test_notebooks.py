@@ -3,7 +3,10 @@
 Each notebook is executed by a Jupyter kernel (``nbclient``) in a temporary working folder.
 Its cell tagged ``parameters`` holds the reader's defaults; as papermill does, the test inserts
 a cell right after it with the smaller values of ``CI_PARAMS``. Any cell error fails the test.
+The selected notebooks run once per module, ``PARALLEL`` kernels at a time (a kernel spends much
+of its time in single-threaded Python: imports, plotting), and each test reads its notebook's run.
 """
+import asyncio
 import json
 from pathlib import Path
 
@@ -18,7 +21,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 CI_PARAMS = {
     "ch3_softmax_mlp": (dict(num_epochs=1, limit=2048), True),
     "ch4_custom_layers": ({}, False),
-    "ch5_cnn_speed": (dict(limit=512, num_epochs=1, repeats=1), True),
+    "ch5_cnn_speed": (dict(limit=512, num_epochs=1, repeats=1, gemm_size=256), True),
     "hybridize_bench": (dict(models="book_net,lenet", repeats=1), False),
     "course_losses_init": (dict(limit=512, num_epochs=1, num_layers=12, num_hiddens=64,
                                 nets=1), True),
@@ -73,8 +76,15 @@ def test_notebook_is_thin_and_stripped(path):
             assert ("%s = " % name) in tagged[0].source, name
 
 
-def execute(path, workdir):
-    """Run the notebook with its CI parameters in ``workdir``; return the executed notebook."""
+#: kernels running at once (CI has 2 cores)
+PARALLEL = 2
+#: the longest first, so that the last to start is a short one (others follow, by name)
+LONGEST_FIRST = ["course_optim_train_eval", "ch5_cnn_speed", "course_losses_init",
+                 "course_cnn_rnn_gan", "course_critical_estimation", "ch3_softmax_mlp"]
+
+
+def _client(path, workdir):
+    """The notebook with its CI parameters injected, and its client running in ``workdir``."""
     nb = nbformat.read(str(path), as_version=4)
     overrides, _ = CI_PARAMS[path.stem]
     if overrides:
@@ -83,9 +93,39 @@ def execute(path, workdir):
         nb.cells.insert(at + 1, new_code_cell(
             "\n".join("%s = %r" % kv for kv in overrides.items()),
             metadata={"tags": ["injected-parameters"]}))
-    NotebookClient(nb, timeout=900, kernel_name="python3",
-                   resources={"metadata": {"path": str(workdir)}}).execute()
-    return nb
+    return nb, NotebookClient(nb, timeout=900, kernel_name="python3",
+                              resources={"metadata": {"path": str(workdir)}})
+
+
+def execute_all(jobs, parallel=PARALLEL):
+    """Run ``{path: workdir}``, ``parallel`` kernels at a time; return ``{path: (notebook,
+    error or None)}`` (an error is kept for its own test, the other notebooks go on)."""
+    async def one(path, workdir, slots):
+        async with slots:
+            nb, client = _client(path, workdir)
+            try:
+                await client.async_execute()
+            except Exception as err:  # noqa: BLE001 -- re-raised by the notebook's test
+                return path, (nb, err)
+            return path, (nb, None)
+
+    async def run():
+        slots = asyncio.Semaphore(parallel)
+        return await asyncio.gather(*(one(p, w, slots) for p, w in jobs.items()))
+    return dict(asyncio.run(run()))
+
+
+def _order(path):
+    name = path.stem
+    return (LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST), name)
+
+
+@pytest.fixture(scope="module")
+def executed(request, tmp_path_factory):
+    """``{path: (notebook, error)}`` for every notebook whose headless test was selected."""
+    selected = sorted({item.callspec.params["path"] for item in request.session.items
+                       if item.originalname == "test_notebook_runs_headless"}, key=_order)
+    return execute_all({p: tmp_path_factory.mktemp(p.stem) for p in selected})
 
 
 def outputs_of(nb):
@@ -105,8 +145,10 @@ def _params(path):
 
 
 @pytest.mark.parametrize("path", [_params(p) for p in NOTEBOOKS])
-def test_notebook_runs_headless(path, tmp_path):
-    nb = execute(path, tmp_path)  # raises CellExecutionError on any cell error
+def test_notebook_runs_headless(path, executed):
+    nb, error = executed[path]
+    if error is not None:  # CellExecutionError on any cell error, or the kernel's failure
+        raise error
     text, images = outputs_of(nb)
     for expected in EXPECT.get(path.stem, []):
         assert expected in text, expected
