@@ -177,7 +177,7 @@ def test_residual_shapes_and_resnet18_trains(capsys):
     net = d2l.resnet18(10)
     net.initialize(init=init.Xavier())
     assert net(nd.zeros((2, 1, 28, 28))).shape == (2, 10)
-    X, y = _tiny_fashion(64)
+    X, y = _tiny_fashion(32)  # one batch: the book's loop runs an epoch and prints its line
     from gluon_notes.data import ArrayLoader
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.05})
     d2l.train_ch5(net, ArrayLoader(X, y, 32), ArrayLoader(X, y, 32), 32, trainer, mx.cpu(), 1)
