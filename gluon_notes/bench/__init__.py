@@ -26,7 +26,7 @@ _PUBLIC = {"main": "core", "parse_args": "core", "run": "core", "machine_info": 
            "WORKLOADS": "report", "format_table": "report", "plot_bench": "report",
            "MODES": "timing", "Case": "timing", "time_case": "timing", "RUNNERS": "core",
            "measure_gemm": "gemm", "gemm_rates": "gemm", "model_flops": "flops",
-           "add_achieved": "flops"}
+           "add_achieved": "flops", "run_int8": "int8", "format_int8_table": "int8"}
 __all__ = sorted(_PUBLIC)
 
 
