@@ -50,18 +50,22 @@ def plot_histories(histories, path=None, title=None):
         epochs = h["epoch"]
         axes[0].plot(epochs, h["loss"], "-o", color=color, ms=3, label=label + " train")
         if h["test_loss"][0] is not None:
-            axes[0].plot(epochs, h["test_loss"], "--", color=color, label=label + " test")
+            axes[0].plot(epochs, h["test_loss"], "--s", color=color, ms=3, label=label + " test")
         if has_acc:
             if h["train_acc"][0] is not None:
                 axes[1].plot(epochs, h["train_acc"], "-o", color=color, ms=3,
                              label=label + " train")
             if h["test_acc"][0] is not None:
-                axes[1].plot(epochs, h["test_acc"], "--", color=color, label=label + " test")
+                axes[1].plot(epochs, h["test_acc"], "--s", color=color, ms=3, label=label + " test")
     axes[0].set(xlabel="epoch", ylabel="loss", title="loss")
     if has_acc:
         axes[1].set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        lo, hi = ax.get_xlim()
+        if hi - lo < 2:  # one epoch: whole-number ticks around it, not 0.945 ... 1.05
+            mid = round((lo + hi) / 2)
+            ax.set_xlim(mid - 1, mid + 1)
     return finish_figure(fig, axes, path, title)
 
 
